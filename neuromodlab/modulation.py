@@ -241,7 +241,7 @@ def one_hot(i, n_contexts, batch_size=None):
     return c if batch_size is None else c.expand(batch_size, n_contexts).clone()
 
 
-def mix_context(i, j, l, n_contexts, batch_size=None):
+def mix_context(i, j, l, n_contexts, batch_size=None):  # noqa: E741 (the paper-style name)
     """The blended cue ``c = (1 - l) e_i + l e_j``, with ``l`` in [0, 1]."""
     if not 0.0 <= float(l) <= 1.0:
         raise ValueError(f"blend l must be in [0, 1], got {l}")

@@ -25,7 +25,7 @@ def set_seed(seed: int) -> None:
     """Seed Python, NumPy and torch's global generators (for notebooks; the library itself
     always passes explicit generators)."""
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (notebook code may use the legacy global RNG)
     torch.manual_seed(seed)
 
 
@@ -104,7 +104,7 @@ class History:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "History":
+    def from_dict(cls, d: dict) -> History:
         return cls(**d)
 
 
