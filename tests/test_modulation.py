@@ -86,7 +86,7 @@ def test_relu_positive_gain_equals_scaling_outgoing_weights():
     """For ReLU and g > 0: W relu(g * x) = (W diag(g)) relu(x)."""
     net = CTRNN(RNNConfig(2, 2, N, init="gaussian", w_rec_gain=1.0)).double()
     g = 0.5 + torch.rand(N, dtype=torch.float64)
-    x, u = rand(1, N, seed=8), rand(1, 2, seed=9)
+    x = rand(1, N, seed=8)
     rec_gain = net.recurrent(net.rate(x, ContextEffect(gain=g.unsqueeze(0))))
     rec_scaled = torch.relu(x) @ (net.W_rec * g).T
     torch.testing.assert_close(rec_gain, rec_scaled)
