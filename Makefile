@@ -44,6 +44,7 @@ reproduce: venv
 	$(RUN) $(VENV)/bin/python -m neuromodlab reproduce --out results
 
 test: venv
+	bash scripts/install_browser.sh
 	$(RUN) $(VENV)/bin/python -m pytest --durations=15
 
 test-fast: venv
