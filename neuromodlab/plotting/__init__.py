@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import importlib
 
-_MODULES = ("trials", "training", "dynamics", "ambiguity", "packing")
+_MODULES = ("trials", "training", "activity", "rule", "modulation", "synaptic", "dynamics",
+            "ambiguity", "packing")
 
 
 def __getattr__(name):
     for module in _MODULES:
-        mod = importlib.import_module(f"{__name__}.{module}")
+        try:
+            mod = importlib.import_module(f"{__name__}.{module}")
+        except ModuleNotFoundError as err:  # a topic module not installed: skip only that one
+            if err.name != f"{__name__}.{module}":
+                raise
+            continue
         if hasattr(mod, name) and not name.startswith("_"):
             return getattr(mod, name)
     raise AttributeError(f"neuromodlab.plotting has no figure function {name!r}")
