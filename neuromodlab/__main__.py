@@ -3,59 +3,25 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
-from pathlib import Path
 
 
-def _demo(args) -> int:
-    """Train one small network per mechanism on a few tasks; print and plot performance."""
-    import matplotlib
+def _reproduce(args) -> int:
+    from .experiments.reproduce import EXPERIMENTS, OutputError, reproduce
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .modulation import build_model
-    from .tasks import TaskConfig, TaskSet
-    from .train import TrainConfig, evaluate, fit
-
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    tasks = ["go", "anti", "dlygo", "dlyanti"]
-    ts = TaskSet(tasks, TaskConfig())
-    mechanisms = ["rule", "excitability", "synaptic", "combined"]
-    steps = 300 if args.quick else 3000
-    results = {}
-    t0 = time.perf_counter()
-    for mech in mechanisms:
-        model = build_model(mech, ts.n_in, ts.n_out, ts.K, n_hidden=64, seed=args.seed)
-        hist = fit(model, ts, TrainConfig(max_steps=steps, seed=args.seed), quiet=args.quiet)
-        perf = evaluate(model, ts, n_trials=128, seed=args.seed + 1)
-        results[mech] = {"performance": perf, "steps": hist.steps[-1],
-                         "steps_to_criterion": hist.steps_to_criterion,
-                         "params_per_task": model.params_per_task(),
-                         "wall_time_s": round(hist.wall_time, 2), "history": hist.to_dict()}
-        cells = "  ".join(f"{k}={v:.2f}" for k, v in perf.items())
-        print(f"{mech:>13}: {cells}  ({hist.steps[-1]} steps, {hist.wall_time:.1f} s)",
-              flush=True)
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    for mech, res in results.items():
-        h = res["history"]
-        worst = [min(v[i] for v in h["performance"].values()) for i in range(len(h["eval_steps"]))]
-        ax.plot(h["eval_steps"], worst, marker="o", label=mech)
-    ax.axhline(0.9, color="grey", ls="--", lw=1)
-    ax.set(xlabel="training step", ylabel="worst-task performance (fraction correct)",
-           title=f"{', '.join(tasks)}; N = 64, seed {args.seed}", ylim=(0, 1.02))
-    ax.legend(frameon=False)
-    fig.tight_layout()
-    fig.savefig(out / "training.png", dpi=120)
-    for res in results.values():
-        res.pop("history")
-    summary = {"tasks": tasks, "seed": args.seed, "results": results,
-               "wall_time_s": round(time.perf_counter() - t0, 1)}
-    (out / "results.json").write_text(json.dumps(summary, indent=2))
-    print(f"wrote {out / 'training.png'} and {out / 'results.json'}")
+    mode = "quick" if args.quick else "full" if args.full else "default"
+    only = tuple(args.only.split(",")) if args.only else EXPERIMENTS
+    try:
+        summary = reproduce(args.out, mode=mode, seed=args.seed, quiet=args.quiet,
+                            experiments=only, jobs=args.jobs)
+    except (OutputError, ValueError) as err:  # bad arguments: raised before anything runs
+        print(f"neuromodlab reproduce: error: {err}", file=sys.stderr)
+        return 2
+    failed = [k for k, e in summary["experiments"].items() if e["status"] == "failed"]
+    if failed:
+        print(f"neuromodlab reproduce: {', '.join(failed)} failed (see report.md and "
+              "data/*_error.txt); the other results were written", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -71,12 +37,25 @@ def _info(args) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="neuromodlab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    rep = sub.add_parser("reproduce", help="run the reduced experiments, write figures + report")
-    rep.add_argument("--out", default="results", help="output folder (default: results)")
-    rep.add_argument("--seed", type=int, default=0)
-    rep.add_argument("--quick", action="store_true", help="a smoke run (seconds)")
-    rep.add_argument("--quiet", action="store_true", help="no progress bars")
-    rep.set_defaults(func=_demo)
+    rep = sub.add_parser(
+        "reproduce", help="run the reduced experiments, write figures, report.md, results.json",
+        description="Run the reduced ambiguity, packing, initialisation and dynamics "
+                    "experiments (inspired by Vedovati & Ching 2024) and write PNG figures, "
+                    "report.md and results.json into --out. Default: <= 10 min on 2 CPU cores.")
+    size = rep.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="a smoke run (about a minute)")
+    size.add_argument("--full", action="store_true",
+                      help="larger sweeps (the expected time is printed first)")
+    rep.add_argument("--out", default="results",
+                     help="output folder: new, empty, or a previous output (default: results)")
+    rep.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
+    rep.add_argument("--quiet", action="store_true", help="no progress bars or messages")
+    rep.add_argument("--jobs", type=int, default=None,
+                     help="processes: 1 = one after the other with progress bars; 2 (default "
+                          "with >= 2 CPUs) = packing and initialisation in a second process")
+    rep.add_argument("--only", default="",
+                     help="comma-separated subset of: ambiguity,packing,initialisation,dynamics")
+    rep.set_defaults(func=_reproduce)
     info = sub.add_parser("info", help="list tasks and mechanisms")
     info.set_defaults(func=_info)
     args = parser.parse_args(argv)
