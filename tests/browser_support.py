@@ -597,7 +597,7 @@ class NotebookPage:
                 settled = time.monotonic() - stable_since
                 if sig is not None and sig != before and settled > 0.7:
                     return sig
-                if settled > 4.0:
+                if settled > 20.0:  # generous: a loaded 2-core machine can lag seconds
                     raise AssertionError("the kernel ran the update but the figure did not "
                                          "change" if sig is not None else
                                          "the kernel ran the update but no figure is shown")
