@@ -41,7 +41,8 @@ def plot_capacity(result, ax=None):
         hi = np.array([r["hi"] for r in rows])
         top = max(c.task_counts)  # capacity lives in [0, max K]: clip the t-interval there
         lo, hi = np.clip(lo, 0, top), np.clip(hi, 0, top)
-        err = np.where(np.isnan(lo), 0.0, np.vstack([mean - lo, hi - mean]))
+        # clip: rounding can put an interval edge a hair inside the mean (matplotlib rejects it)
+        err = np.clip(np.where(np.isnan(lo), 0.0, np.vstack([mean - lo, hi - mean])), 0.0, None)
         color = _color(mech, k)
         formula = PARAM_FORMULA.get(mech, "?").replace("R", f"{c.rank}" if c.rank > 1 else "")
         ax.errorbar(x, mean, yerr=err, color=color, marker="o", ms=5, capsize=3, lw=1.6,
