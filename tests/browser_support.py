@@ -626,8 +626,17 @@ class NotebookPage:
         if (control.direction == "ArrowRight" and now >= hi) or \
                 (control.direction == "ArrowLeft" and now <= lo):
             control.direction = "ArrowLeft" if control.direction == "ArrowRight" else "ArrowRight"
-        handle.focus()
-        handle.press(control.direction)
+        # The slider re-renders asynchronously (and a key press can be lost while the page is
+        # busy): wait for the value to change, pressing once more if it has not after 3 s.
+        for _attempt in range(2):
+            handle.focus()
+            handle.press(control.direction)
+            deadline = time.monotonic() + 3.0
+            while (time.monotonic() < deadline
+                   and float(handle.get_attribute("aria-valuenow")) == now):
+                time.sleep(0.1)
+            if float(handle.get_attribute("aria-valuenow")) != now:
+                break
         readout = self.page.evaluate(
             "h => { const w = h.closest('.widget-slider');"
             " const r = w && w.querySelector('.widget-readout');"
