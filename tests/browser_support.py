@@ -628,7 +628,10 @@ class NotebookPage:
             control.direction = "ArrowLeft" if control.direction == "ArrowRight" else "ArrowRight"
         # The slider re-renders asynchronously (and a key press can be lost while the page is
         # busy): wait for the value to change, pressing once more if it has not after 3 s.
-        for _attempt in range(2):
+        for attempt in range(3):
+            if attempt == 2:  # stuck at a snapping edge of its range: try the other way
+                control.direction = ("ArrowLeft" if control.direction == "ArrowRight"
+                                     else "ArrowRight")
             handle.focus()
             handle.press(control.direction)
             deadline = time.monotonic() + 3.0

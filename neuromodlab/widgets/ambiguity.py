@@ -160,7 +160,7 @@ def ambiguity_demo(l: float = 0.5, mechanism: str = "rule"):  # noqa: E741
 
     return widgets.interactive(
         update,
-        l=widgets.FloatSlider(value=l, min=0.0, max=1.0, step=0.05, description="blend l",
+        l=widgets.FloatSlider(value=l, min=0.0, max=1.0, step=0.1, description="blend l",
                               continuous_update=False),
         mechanism=widgets.Dropdown(options=list(MECHANISMS), value=mechanism,
                                    description="mechanism"),

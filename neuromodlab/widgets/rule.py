@@ -121,8 +121,8 @@ def drive_bias_demo(run_fn=None):
 
     return widgets.interactive(
         update,
-        amplitude=slider(0.5, AMPLITUDE_RANGE, 0.05, "amplitude d = b"),
+        amplitude=slider(0.5, AMPLITUDE_RANGE, 0.1, "amplitude d = b"),
         tau=slider(100.0, TAU_RANGE, 10.0, "tau (ms)"),
-        baseline=slider(0.2, BASELINE_RANGE, 0.05, "baseline input I"),
+        baseline=slider(0.2, BASELINE_RANGE, 0.1, "baseline input I"),
         pulse_ms=slider(400.0, PULSE_RANGE, 20.0, "pulse (ms)"),
     )
