@@ -123,5 +123,5 @@ def interpolation_demo(data: dict):
     lams = data[next(iter(data))]["lambdas"]
     return interact(lambda mechanism, l: show_interpolation(data, mechanism, l),  # noqa: E741
                     mechanism=Dropdown(options=list(data), value=list(data)[0]),
-                    l=FloatSlider(min=0.0, max=1.0, step=0.1, value=lams[0],
+                    l=FloatSlider(min=0.0, max=1.0, step=0.2, value=lams[0],
                                   continuous_update=False))
