@@ -1,6 +1,7 @@
 """neuromodlab.checks: the references agree with the library, the checks pass them, catch the usual
 mistakes with a message that names the failing call (and not the answer), and the fallback works."""
 
+import importlib
 import math
 import time
 
@@ -9,6 +10,8 @@ import pytest
 import torch
 
 from neuromodlab import checks, rnn, tasks
+from neuromodlab.checks import basics
+from neuromodlab.grading.notebooks import last_statement_problem
 
 CHECKS = {
     "ring_bump": (checks.check_ring_bump, checks.reference_ring_bump),
@@ -52,6 +55,17 @@ def test_reference_trial_correct_is_the_performance_measure(task):
         expected = tasks.performance(outputs, batch)
         got = checks.reference_trial_correct(outputs[-1], batch.target_angle, batch.fixate)
         assert torch.equal(got, expected)
+
+
+def test_reference_trial_correct_fixation_exactly_half_is_neither():
+    """performance: a fixation output of exactly 0.5 neither fixates nor releases."""
+    batch = tasks.generate("go", 4, tasks.TaskConfig(), seed=0)
+    outputs = batch.targets.clone()
+    outputs[-1, :, 0] = 0.5
+    expected = tasks.performance(outputs, batch)
+    assert not expected.any()
+    got = checks.reference_trial_correct(outputs[-1], batch.target_angle, batch.fixate)
+    assert torch.equal(got, expected)
 
 
 def test_reference_run_rnn_is_the_ctrnn_rollout():
@@ -193,7 +207,7 @@ def test_check_catches_mistake_with_a_friendly_message(name, wrong, hint):
 
 def test_failure_messages_do_not_contain_the_expected_values():
     """The message may show the student's values, never the reference's."""
-    x, u, W_rec, W_in, b = checks._rnn_problem(0)
+    x, u, W_rec, W_in, b = basics._rnn_problem(0)
     expected = checks.reference_euler_step(x, u, W_rec, W_in, b, 0.2)
     for kind in ("no_relu", "transposed", "no_leak"):
         with pytest.raises(AssertionError) as info:
@@ -219,7 +233,7 @@ def test_other_exceptions_become_friendly_assertions():
 
 
 def test_yours_or_reference_keeps_a_working_function(capsys):
-    fn = checks.yours_or_reference(checks.reference_euler_step, None, *checks._rnn_problem(0), 0.2,
+    fn = checks.yours_or_reference(checks.reference_euler_step, None, *basics._rnn_problem(0), 0.2,
                                    name="euler_step")
     assert fn is checks.reference_euler_step
     assert "Using your euler_step" in capsys.readouterr().out
@@ -248,3 +262,66 @@ def test_yours_or_reference_falls_back(yours, says, capsys):
     assert got is reference
     assert says in capsys.readouterr().out
     assert time.perf_counter() - start < 5
+
+
+# --- every tutorial's module offers the same names ---------------------------------------------
+
+TOPICS = ("basics", "training", "rule", "excitability", "synaptic", "ambiguity", "packing",
+          "dynamics")
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_every_topic_module_shares_the_package_machinery(topic):
+    """Notebooks import a topic as ``checks`` and call ``checks.CheckFailed``,
+    ``checks.yours_or_reference`` and ``checks.check_*``: one CheckFailed for all of them."""
+    module = importlib.import_module(f"neuromodlab.checks.{topic}")
+    assert module.CheckFailed is checks.CheckFailed
+    assert module.yours_or_reference is checks.yours_or_reference
+    assert issubclass(module.CheckFailed, AssertionError)
+    public = [n for n in module.__all__ if n.startswith("check_")]
+    assert public and all(callable(getattr(module, n)) for n in public)
+    assert all(hasattr(module, n) for n in module.__all__)
+    assert {"CheckFailed", "yours_or_reference"} <= set(module.__all__)
+
+
+# --- the notebook lint: what may end a test cell ---------------------------------------------
+
+ALLOWED_ENDINGS = [
+    "checks.check_ring_bump(ring_bump)",
+    "check_synaptic.check_dense_synapses(dense_synapses)",
+    "neuromodlab.checks.rule.check_rule_drive(rule_drive)",
+    "check_ring_bump(ring_bump)",
+    "print('ok')",
+    "assert x == 1, 'x should be 1'",
+    "x = f(1)",
+    "for k in range(3):\n    assert k < 3",
+    "import math",
+]
+SCORE_LIKE_ENDINGS = [
+    "x",  # a bare name (its value is the score)
+    "1",
+    "True",
+    "x == 1",  # a comparison: False would give full credit
+    "checks.passed",  # an attribute access
+    "torch.allclose(a, b)",  # a call that returns a value
+    "f(x)",
+    "checks.reference_ring_bump(angles, 8)",  # a reference returns a tensor
+    "get_checks().check_ring_bump(ring_bump)",  # owner is not a module name
+    "'done'",
+]
+
+
+@pytest.mark.parametrize("last", ALLOWED_ENDINGS)
+def test_lint_accepts_a_statement_or_a_self_check_call_at_the_end(last):
+    assert last_statement_problem("x = 1\n" + last) is None
+
+
+@pytest.mark.parametrize("last", SCORE_LIKE_ENDINGS)
+def test_lint_rejects_a_value_at_the_end(last):
+    problem = last_statement_problem("x = 1\n" + last)
+    assert problem is not None and "bare expression" in problem
+
+
+def test_lint_reports_empty_and_unparsable_cells():
+    assert last_statement_problem("") == "is empty"
+    assert "does not parse" in last_statement_problem("assert (")

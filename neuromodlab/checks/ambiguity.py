@@ -5,10 +5,7 @@ Conventions (those of :mod:`neuromodlab.experiments.ambiguity`): ``K`` tasks, th
 ``c = (1 - l) e_i + l e_j``. Each output is scored against *both* tasks' answers on the same
 trials: it follows task i, follows task j, or neither.
 
-``check_<exercise>(yours)`` raises :class:`CheckFailed` naming the call that failed and the
-property that was expected (never the answer); ``NotImplementedError`` passes through.
-``reference_<exercise>`` are the library's versions with the exercises' signatures (what the
-notebook falls back to, and what the hidden tests compare against).
+How the checks, references and fallback behave: see :mod:`neuromodlab.checks`.
 
 Use in a notebook::
 
@@ -25,8 +22,8 @@ import torch
 
 from .. import tasks
 from ..experiments import ambiguity as amb
-from ..modulation import build_model
-from . import CheckFailed, yours_or_reference
+from ..modulation import build_model, mix_context
+from ._core import CheckFailed, _call, _number, _passed, _shape, _tensor, yours_or_reference
 
 __all__ = [
     "CheckFailed", "yours_or_reference", "reference_blend_context", "reference_follow_fractions",
@@ -42,12 +39,10 @@ ATOL = 1e-6
 
 
 def reference_blend_context(i: int, j: int, lambdas, n_contexts: int) -> torch.Tensor:
-    """(B, K): row b is (1 - lambdas[b]) e_i + lambdas[b] e_j."""
+    """(B, K): row b is (1 - lambdas[b]) e_i + lambdas[b] e_j (modulation.mix_context per row)."""
     lambdas = torch.as_tensor(lambdas, dtype=torch.float32).reshape(-1)
-    c = torch.zeros(lambdas.shape[0], n_contexts)
-    c[:, i] += 1 - lambdas
-    c[:, j] += lambdas
-    return c
+    rows = [mix_context(i, j, float(lam), n_contexts) for lam in lambdas]
+    return torch.stack(rows) if rows else torch.zeros(0, n_contexts)
 
 
 def reference_follow_fractions(outputs, batch_i, batch_j):
@@ -98,44 +93,6 @@ def tiny_problem(mechanism: str = "rule", n_trials: int = 16, seed: int = 0):
 # Helpers
 
 
-def _fmt(value) -> str:
-    if isinstance(value, torch.Tensor):
-        if value.numel() <= 4:
-            return f"tensor({[round(v, 3) for v in value.reshape(-1).tolist()]})"
-        return f"<tensor {tuple(value.shape)}>"
-    if isinstance(value, tasks.Batch):
-        return f"<batch of {value.batch_size} {value.task_names[int(value.task_ids[0])]} trials>"
-    if isinstance(value, torch.nn.Module):
-        return "<network>"
-    if isinstance(value, (list, tuple, np.ndarray)) and len(value) > 4:
-        return f"<{len(value)} values>"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return repr(value)
-
-
-def _call(fn, name, *args, **kwargs):
-    shown = ", ".join([_fmt(a) for a in args] + [f"{k}={_fmt(v)}" for k, v in kwargs.items()])
-    call = f"{name}({shown})"
-    try:
-        out = fn(*args, **kwargs)
-    except NotImplementedError:
-        raise
-    except Exception as err:
-        raise CheckFailed(f"{call} raised {type(err).__name__}: {err}") from err
-    return out, call
-
-
-def _tensor(out, call):
-    if isinstance(out, np.ndarray):
-        out = torch.from_numpy(out)
-    if not isinstance(out, torch.Tensor):
-        raise CheckFailed(f"{call} should return a torch tensor, got {type(out).__name__}.")
-    if out.is_floating_point() and not torch.isfinite(out).all():
-        raise CheckFailed(f"{call} returned NaN or infinite values.")
-    return out.double()
-
-
 def _triple(out, call, length=None):
     """Three numbers (length None) or three 1-D arrays of ``length``, as float arrays."""
     if not isinstance(out, (tuple, list)) or len(out) != 3:
@@ -159,10 +116,6 @@ def _triple(out, call, length=None):
     return arrays
 
 
-def _passed(name, n):
-    print(f"\u2705 {name}: all {n} checks passed.")
-
-
 # ---------------------------------------------------------------------------------------------
 # Exercise checks
 
@@ -172,10 +125,8 @@ def check_blend_context(blend_context) -> None:
     name, count = "blend_context", 0
     lambdas = torch.tensor([0.0, 0.25, 0.5, 1.0])
     out, call = _call(blend_context, name, 0, 1, lambdas, 2)
-    out = _tensor(out, call)
-    if tuple(out.shape) != (4, 2):
-        raise CheckFailed(f"{call} should return shape (4, 2) (one row per blend, one column "
-                          f"per task), got {tuple(out.shape)}.")
+    out = _tensor(out, call, finite=True).double()
+    _shape(out, (4, 2), call, "one row per blend, one column per task")
     count += 1
     if not torch.allclose(out[0], torch.tensor([1.0, 0.0], dtype=out.dtype), atol=ATOL):
         raise CheckFailed(f"{call}: with l = 0 the cue should be the clean cue of task i (one-hot "
@@ -188,9 +139,8 @@ def check_blend_context(blend_context) -> None:
     count += 1
     lambdas = torch.tensor([0.1, 0.7, 0.3])
     out, call = _call(blend_context, name, 3, 1, lambdas, 5)
-    out = _tensor(out, call)
-    if tuple(out.shape) != (3, 5):
-        raise CheckFailed(f"{call} should return shape (3, 5), got {tuple(out.shape)}.")
+    out = _tensor(out, call, finite=True).double()
+    _shape(out, (3, 5), call, "one row per blend, one column per task")
     others = out[:, [0, 2, 4]]
     if others.abs().max() > ATOL:
         raise CheckFailed(f"{call}: channels of tasks other than i and j should stay 0.")
@@ -265,12 +215,14 @@ def check_blend_sweep(blend_sweep) -> None:
         seen.append((i, j, tuple(torch.as_tensor(lam).shape), K))
         return reference_blend_context(i, j, lam, K)
 
-    _call(blend_sweep, name, model, batch_i, batch_j, 1, 0, [0.2, 0.8], noise_seed=0,
-          blend=spy_blend, score=reference_follow_fractions)
+    spy_blend.__name__ = "blend"
+    _, call = _call(blend_sweep, name, model, batch_i, batch_j, 1, 0, [0.2, 0.8], noise_seed=0,
+                    blend=spy_blend, score=reference_follow_fractions)
     if len(seen) != 2 or any(s != (1, 0, (16,), 2) for s in seen):
-        raise CheckFailed("blend_sweep should call blend(i, j, lambdas, K) once per blend, with "
-                          "one blend value per trial (a tensor of shape (B,)) and K = "
-                          "model.config.n_contexts.")
+        shown = ", ".join(f"blend({i}, {j}, <shape {s}>, {K})" for i, j, s, K in seen) or "none"
+        raise CheckFailed(f"{call} should call blend(i, j, lambdas, K) once per blend (twice "
+                          "here), with one blend value per trial (a tensor of shape (B,) = "
+                          f"(16,)) and K = model.config.n_contexts (2); its calls were: {shown}.")
     count += 1
     _passed(name, count)
 
@@ -286,27 +238,23 @@ def check_switch_point(switch_point) -> None:
     ]
     for (lam, p), what in cases:
         out, call = _call(switch_point, name, lam, p)
-        try:
-            value = float(out)
-        except Exception as err:
-            raise CheckFailed(f"{call} should return a number, got {type(out).__name__}.") from err
+        value = _number(out, call, "the switch point", finite=False)
         want = reference_switch_point(lam, p)
         if not abs(value - want) < 1e-6:
-            raise CheckFailed(f"{call} ({what}): wrong switch point. Find the first grid point "
+            raise CheckFailed(f"{call} ({what}): yours is {value:.4g}, not the switch point. "
+                              "Find the first grid point "
                               "where p_i is below the level and interpolate linearly between it "
                               "and the point before.")
         count += 1
     out, call = _call(switch_point, name, [0.0, 0.5, 1.0], [1.0, 0.9, 0.8])
-    try:
-        never = float(out)
-    except Exception as err:
-        raise CheckFailed(f"{call} should return a number, got {type(out).__name__}.") from err
+    never = _number(out, call, "the switch point", finite=False)
     if not math.isnan(never):
         raise CheckFailed(f"{call}: p_i never falls below the level, so the answer should be "
                           "nan (math.nan).")
     count += 1
     out, call = _call(switch_point, name, [0.0, 0.5, 1.0], [1.0, 0.6, 0.0], level=0.8)
-    if not abs(float(out) - reference_switch_point([0.0, 0.5, 1.0], [1.0, 0.6, 0.0], 0.8)) < 1e-6:
+    value = _number(out, call, "the switch point", finite=False)
+    if not abs(value - reference_switch_point([0.0, 0.5, 1.0], [1.0, 0.6, 0.0], 0.8)) < 1e-6:
         raise CheckFailed(f"{call}: use the `level` argument, not a fixed 0.5.")
     count += 1
     _passed(name, count)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 
 from .. import modulation, rnn
-from . import CheckFailed, yours_or_reference
+from ._core import CheckFailed, _call, _int, _passed, _shape, _tensor, yours_or_reference
 
 __all__ = [
     "CheckFailed", "yours_or_reference", "check_modulated_rate", "check_excitability_modulator",
@@ -75,44 +75,6 @@ def task_effects(modulator, n_contexts: int | None = None):
 # Helpers
 
 
-def _fmt(value) -> str:
-    if isinstance(value, torch.Tensor):
-        if value.numel() <= 4:
-            return f"tensor({[round(v, 4) for v in value.reshape(-1).tolist()]})"
-        return f"<tensor of shape {tuple(value.shape)}>"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return repr(value)
-
-
-def _call(fn, name: str, *args, **kwargs):
-    shown = ", ".join([_fmt(a) for a in args] + [f"{k}={_fmt(v)}" for k, v in kwargs.items()])
-    call = f"{name}({shown})"
-    try:
-        out = fn(*args, **kwargs)
-    except NotImplementedError:
-        raise
-    except Exception as err:
-        raise CheckFailed(f"{call} raised {type(err).__name__}: {err}") from err
-    return out, call
-
-
-def _tensor(out, call: str, what: str = "a torch tensor") -> torch.Tensor:
-    if not isinstance(out, torch.Tensor):
-        raise CheckFailed(f"{call} should return {what}, but returned {type(out).__name__}.")
-    return out
-
-
-def _shape(out, expected, call: str, meaning: str) -> None:
-    if tuple(out.shape) != tuple(expected):
-        raise CheckFailed(f"{call} should return shape {tuple(expected)} ({meaning}), "
-                          f"but returned shape {tuple(out.shape)}.")
-
-
-def _passed(name: str, n: int) -> None:
-    print(f"\u2705 {name}: all {n} checks passed.")
-
-
 def _problem(seed: int, B: int = 3, N: int = 5):
     g = torch.Generator().manual_seed(seed)
     return (torch.randn(B, N, generator=g), 1 + 0.5 * torch.randn(B, N, generator=g),
@@ -131,7 +93,8 @@ def check_modulated_rate(modulated_rate) -> None:
     out = _tensor(out, call)
     _shape(out, x.shape, call, "one rate per trial and unit, like x")
     if (out < 0).any():
-        raise CheckFailed(f"{call}: a ReLU rate is never negative; some of yours are.")
+        raise CheckFailed(f"{call}: a ReLU rate is never negative, but some of yours are; apply "
+                          "the ReLU last, to g x + b.")
     ones, zeros = torch.ones_like(x), torch.zeros_like(x)
     out1, call1 = _call(modulated_rate, name, x, ones, zeros)
     if not torch.allclose(_tensor(out1, call1).float(), torch.relu(x), atol=1e-6):
@@ -174,7 +137,9 @@ def check_excitability_modulator(ExcitabilityModulator) -> None:
     K, N = 3, 5
     mod, call = _make(ExcitabilityModulator, K, N, seed=0)
     if not isinstance(mod, torch.nn.Module):
-        raise CheckFailed(f"{call} should build a torch.nn.Module.")
+        raise CheckFailed(f"{call} should build a torch.nn.Module, got {type(mod).__name__}: "
+                          "define the class as ExcitabilityModulator(torch.nn.Module) and call "
+                          "super().__init__() first in __init__.")
     for attr in ("G", "B"):
         p = getattr(mod, attr, None)
         if not isinstance(p, torch.nn.Parameter):
@@ -212,7 +177,8 @@ def check_excitability_modulator(ExcitabilityModulator) -> None:
             raise CheckFailed(f"{c}: for the one-hot context of task 1 the {field} of every "
                               f"trial should be {expected}.")
     if eff.drive is not None or eff.left is not None:
-        raise CheckFailed(f"{c}: an excitability modulator sets only gain and bias.")
+        raise CheckFailed(f"{c}: an excitability modulator sets only gain and bias; leave "
+                          "ContextEffect's drive and left/right/coef as None.")
     count += 3
     eff0, c0 = effect_of(mod, torch.zeros(2, K), name)
     if not (torch.allclose(eff0.gain.detach(), torch.ones(2, N))
@@ -248,13 +214,11 @@ def check_excitability_modulator(ExcitabilityModulator) -> None:
                               "should carry a gain only if gain=True and a bias only if "
                               "bias=True (None otherwise).")
         n, cn = _call(m.params_per_task, f"{cm}.params_per_task")
-        if isinstance(n, torch.Tensor):
-            n = n.item()
-        if not isinstance(n, int) and not (isinstance(n, float) and n.is_integer()):
-            raise CheckFailed(f"{cn} should return an int, got {type(n).__name__}.")
-        if int(n) != expected:
+        n = _int(n, cn)
+        if n != expected:
             raise CheckFailed(f"{cn}: count the trainable numbers that belong to one task "
-                              f"(one column of each parameter matrix); yours is {int(n)}.")
+                              f"(one column of each parameter matrix that exists); yours is "
+                              f"{n}.")
         count += 2
     _passed(name, count)
 

@@ -5,10 +5,7 @@ trained on the first ``K`` tasks of a fixed list; it *reaches* K when its worst 
 criterion. Capacity = the largest K of the grid that was reached (0 if none); smaller K are
 not required to have been reached (each K is its own network, trained from the same start).
 
-``check_<exercise>(yours)`` raises :class:`CheckFailed` naming the call that failed and the
-property that was expected (never the answer); ``NotImplementedError`` passes through.
-``reference_<exercise>`` are the library's versions with the exercises' signatures (what the
-notebook falls back to, and what the hidden tests compare against).
+How the checks, references and fallback behave: see :mod:`neuromodlab.checks`.
 
 Use in a notebook::
 
@@ -24,7 +21,7 @@ import numpy as np
 
 from ..experiments import packing as pk
 from ..experiments.results import mean_ci
-from . import CheckFailed, yours_or_reference
+from ._core import CheckFailed, _call, _int, _number, _passed, _tuple, yours_or_reference
 
 __all__ = [
     "CheckFailed", "yours_or_reference", "MECHANISMS", "reference_capacity",
@@ -75,47 +72,6 @@ def reference_capacity_summary(capacities):
         return (math.nan, math.nan, math.nan)
     mean, lo, hi = (float(v) for v in mean_ci(values))
     return (mean, lo, hi)
-
-
-# ---------------------------------------------------------------------------------------------
-# Helpers
-
-
-def _fmt(value) -> str:
-    if callable(value):
-        return getattr(value, "__name__", "<function>")
-    if isinstance(value, (list, tuple, np.ndarray)) and len(value) > 6:
-        return f"<{len(value)} values>"
-    if isinstance(value, np.ndarray):
-        return repr(value.tolist())
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return repr(value)
-
-
-def _call(fn, name, *args, **kwargs):
-    shown = ", ".join([_fmt(a) for a in args] + [f"{k}={_fmt(v)}" for k, v in kwargs.items()])
-    call = f"{name}({shown})"
-    try:
-        out = fn(*args, **kwargs)
-    except NotImplementedError:
-        raise
-    except Exception as err:
-        raise CheckFailed(f"{call} raised {type(err).__name__}: {err}") from err
-    return out, call
-
-
-def _int(out, call):
-    if isinstance(out, (bool, np.bool_)) or not isinstance(out, (int, np.integer)):
-        if isinstance(out, (float, np.floating)) and float(out).is_integer():
-            return int(out)
-        raise CheckFailed(f"{call} should return an int, but returned {type(out).__name__} "
-                          f"({out!r}).")
-    return int(out)
-
-
-def _passed(name: str, n: int) -> None:
-    print(f"\u2705 {name}: all {n} checks passed.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,19 +158,19 @@ def check_matched_size(matched_size) -> None:
     _passed(name, len(cases))
 
 
+def _three_numbers(out, call) -> list:
+    names = ("mean", "lo", "hi")
+    return [_number(v, call, n, finite=False)
+            for v, n in zip(_tuple(out, call, names, kind="numbers"), names, strict=True)]
+
+
 def check_capacity_summary(capacity_summary) -> None:
     """capacity_summary(capacities) -> (mean, lo, hi)."""
     name = "capacity_summary"
     cases = [[2, 2, 2], [1, 2], [0, 1, 3, 2, 2], [4, 6, 6, 6, 4, 3, 2, 6, 6, 4]]
     for caps in cases:
         out, call = _call(capacity_summary, name, list(caps))
-        try:
-            got = [float(v) for v in out]
-        except TypeError as err:
-            raise CheckFailed(f"{call} should return three numbers (mean, lo, hi).") from err
-        if len(got) != 3:
-            raise CheckFailed(f"{call} should return three numbers (mean, lo, hi), got "
-                              f"{len(got)}.")
+        got = _three_numbers(out, call)
         want = reference_capacity_summary(caps)
         if not math.isclose(got[0], want[0], abs_tol=1e-9):
             raise CheckFailed(f"{call}: the first number should be the mean over seeds.")
@@ -225,7 +181,7 @@ def check_capacity_summary(capacity_summary) -> None:
                               "mean +- t_quantile(n - 1) * sd / sqrt(n), with the sample sd "
                               "(ddof = 1).")
     out, call = _call(capacity_summary, name, [3])
-    got = [float(v) for v in out]
+    got = _three_numbers(out, call)
     if not (math.isclose(got[0], 3.0) and math.isnan(got[1]) and math.isnan(got[2])):
         raise CheckFailed(f"{call}: with a single seed the mean is that seed's capacity and "
                           "the interval is undefined (math.nan, math.nan).")

@@ -15,11 +15,10 @@ Shapes: ``T`` time steps, ``B`` trials, ``N`` units, ``K`` tasks (length of the 
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from .. import analysis
-from . import CheckFailed, yours_or_reference
+from ._core import CheckFailed, _call, _passed, _shape, _tensor, _tuple, yours_or_reference
 
 __all__ = [
     "CheckFailed", "yours_or_reference",
@@ -74,55 +73,14 @@ def reference_normalized_task_variance(tv, min_variance=1e-3) -> torch.Tensor:
 # Helpers
 
 
-def _fmt(value) -> str:
-    if isinstance(value, torch.Tensor):
-        if value.numel() <= 4:
-            return f"tensor({[round(v, 4) for v in value.reshape(-1).tolist()]})"
-        return f"<tensor of shape {tuple(value.shape)}>"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return repr(value)
-
-
-def _call(fn, name: str, *args, **kwargs):
-    shown = ", ".join([_fmt(a) for a in args] + [f"{k}={_fmt(v)}" for k, v in kwargs.items()])
-    call = f"{name}({shown})"
-    try:
-        out = fn(*args, **kwargs)
-    except NotImplementedError:
-        raise
-    except Exception as err:
-        raise CheckFailed(f"{call} raised {type(err).__name__}: {err}") from err
-    return out, call
-
-
-def _tensor(out, call: str, what: str = "a torch tensor") -> torch.Tensor:
-    if isinstance(out, np.ndarray):
-        out = torch.from_numpy(out)
-    if not isinstance(out, torch.Tensor):
-        raise CheckFailed(f"{call} should return {what}, but returned {type(out).__name__}.")
-    out = out.detach().float()
-    if not torch.isfinite(out).all():
-        raise CheckFailed(f"{call} returned NaN or infinite values.")
-    return out
-
-
-def _shape(out: torch.Tensor, expected: tuple, call: str, meaning: str) -> None:
-    if tuple(out.shape) != tuple(expected):
-        raise CheckFailed(f"{call} should return shape {tuple(expected)} ({meaning}), "
-                          f"but returned shape {tuple(out.shape)}.")
+def _values(out, call: str, what: str = "a torch tensor") -> torch.Tensor:
+    """A finite tensor, detached, as float32."""
+    return _tensor(out, call, what, finite=True).detach().float()
 
 
 def _pair(out, call: str, names: tuple) -> tuple:
-    if not isinstance(out, (tuple, list)) or len(out) != 2:
-        raise CheckFailed(f"{call} should return two tensors ({', '.join(names)}); "
-                          f"got {type(out).__name__}.")
-    return tuple(_tensor(o, call, f"a torch tensor for {n}") for o, n in zip(out, names,
-                                                                                 strict=True))
-
-
-def _passed(name: str, n: int) -> None:
-    print(f"\u2705 {name}: all {n} checks passed.")
+    return tuple(_values(o, call, f"a torch tensor for {n}")
+                 for o, n in zip(_tuple(out, call, names, kind="tensors"), names, strict=True))
 
 
 def _close(a, b, atol=1e-5) -> bool:
@@ -141,7 +99,7 @@ def check_rule_drive(rule_drive) -> None:
     W = torch.randn(N, K, generator=g)
     onehot = torch.eye(K)
     out, call = _call(rule_drive, name, W, onehot)
-    out = _tensor(out, call)
+    out = _values(out, call)
     _shape(out, (K, N), call, "one row per trial, one column per unit")
     for k in range(K):
         if not _close(out[k], W[:, k]):
@@ -149,16 +107,16 @@ def check_rule_drive(rule_drive) -> None:
                               f"drive should be exactly column {k} of W_rule (task {k}'s input "
                               "weights); it is not.")
     zero, call0 = _call(rule_drive, name, W, torch.zeros(2, K))
-    if not _close(_tensor(zero, call0), torch.zeros(2, N)):
+    if not _close(_values(zero, call0), torch.zeros(2, N)):
         raise CheckFailed(f"{call0}: with no context at all there should be no drive.")
     blend = torch.tensor([[0.7, 0.3, 0.0]])
     out_b, call_b = _call(rule_drive, name, W, blend)
-    if not _close(_tensor(out_b, call_b)[0], 0.7 * W[:, 0] + 0.3 * W[:, 1]):
+    if not _close(_values(out_b, call_b)[0], 0.7 * W[:, 0] + 0.3 * W[:, 1]):
         raise CheckFailed(f"{call_b}: the drive is linear in the context, so a blend of two "
                           "tasks should give the same blend of their two columns.")
     W2, c2 = torch.randn(11, 4, generator=g), torch.rand(5, 4, generator=g)
     out2, call2 = _call(rule_drive, name, W2, c2)
-    out2 = _tensor(out2, call2)
+    out2 = _values(out2, call2)
     _shape(out2, (5, 11), call2, "(B, N)")
     if not _close(out2, reference_rule_drive(W2, c2)):
         raise CheckFailed(f"{call2}: the drive differs from W_rule c on random contexts; check "
@@ -261,7 +219,7 @@ def check_task_variance(task_variance) -> None:
     rates[:, ids == 1, 1] = torch.tensor([0.0, 2.0, 0.0, 2.0])  # unit 1: varies in task 1 only
     rates[0, ids == 0, 2] = torch.tensor([1.0, -1.0, 1.0, -1.0])  # unit 2: task 0, first step
     out, call = _call(task_variance, name, rates, ids, 2)
-    out = _tensor(out, call)
+    out = _values(out, call)
     _shape(out, (2, N), call, "one row per task, one column per unit")
     if not _close(out[:, 0], torch.zeros(2)):
         raise CheckFailed(f"{call}: unit 0 has the same rate on every trial, so its task "
@@ -284,7 +242,7 @@ def check_task_variance(task_variance) -> None:
     rates = torch.rand(5, 12, 4, generator=g)
     ids = torch.tensor([2, 0, 1, 2, 2, 0, 1, 1, 0, 2, 1, 0])
     out, call = _call(task_variance, name, rates, ids, 3)
-    out = _tensor(out, call)
+    out = _values(out, call)
     _shape(out, (3, 4), call, "(K, N)")
     if not _close(out, reference_task_variance(rates, ids, 3)):
         raise CheckFailed(f"{call}: differs from the definition on random rates with shuffled "
@@ -299,7 +257,7 @@ def check_normalized_task_variance(normalized_task_variance) -> None:
                        [0.1, 0.3, 0.05, 2e-5],
                        [0.0, 0.6, 0.05, 0.0]])
     out, call = _call(normalized_task_variance, name, tv, 1e-3)
-    out = _tensor(out, call)
+    out = _values(out, call)
     _shape(out, tv.shape, call, "the same shape as tv, (K, N)")
     active = out[:, :3]
     if not _close(active.amax(0), torch.ones(3)):

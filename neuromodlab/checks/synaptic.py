@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 
 from .. import modulation
 from ..rnn import CTRNN, ContextEffect, RNNConfig
-from . import CheckFailed, yours_or_reference
+from ._core import CheckFailed, _call, _passed, _shape, _tensor, yours_or_reference
 
 __all__ = [
-    "reference_dense_synapses", "reference_synaptic_recurrent", "reference_masked_recurrent",
+    "CheckFailed", "yours_or_reference", "reference_dense_synapses",
+    "reference_synaptic_recurrent", "reference_masked_recurrent",
     "ReferenceSynapticModulator", "check_dense_synapses", "check_synaptic_recurrent",
     "check_synaptic_modulator", "check_masked_recurrent", "modulator_or_reference",
     "synaptic_problem",
@@ -37,6 +37,7 @@ ATOL = 1e-4
 
 def reference_dense_synapses(W_rec, left, right, context, rank: int) -> torch.Tensor:
     """(B, N, N): W_c for every trial, formed explicitly (teaching and testing only)."""
+    # written apart from modulation.Synaptic.dense: the checks use it as an independent oracle
     B, K = context.shape
     N = W_rec.shape[0]
     m = left.T.reshape(K, rank, N)
@@ -46,6 +47,7 @@ def reference_dense_synapses(W_rec, left, right, context, rank: int) -> torch.Te
 
 def reference_synaptic_recurrent(r, W_rec, left, right, context, rank: int) -> torch.Tensor:
     """(B, N): W_c r for every trial without forming W_c."""
+    # apart from CTRNN.recurrent: check_synaptic_modulator compares the two
     coef = context.to(r.dtype).repeat_interleave(rank, dim=1)
     return r @ W_rec.T + ((r @ right) * coef) @ left.T
 
@@ -74,35 +76,10 @@ def synaptic_problem(seed: int = 0, B: int = 3, N: int = 6, K: int = 2, R: int =
 # Helpers
 
 
-def _fmt(value) -> str:
-    if isinstance(value, torch.Tensor):
-        if value.numel() <= 4:
-            return f"tensor({[round(v, 3) for v in value.reshape(-1).tolist()]})"
-        return f"<tensor {tuple(value.shape)}>"
-    return repr(value)
-
-
-def _call(fn, name, *args):
-    call = f"{name}({', '.join(_fmt(a) for a in args)})"
-    try:
-        out = fn(*args)
-    except NotImplementedError:
-        raise
-    except Exception as err:
-        raise CheckFailed(f"{call} raised {type(err).__name__}: {err}") from err
-    if isinstance(out, np.ndarray):
-        out = torch.from_numpy(out)
-    if not isinstance(out, torch.Tensor):
-        raise CheckFailed(f"{call} should return a torch tensor, got {type(out).__name__}.")
-    if out.is_floating_point() and not torch.isfinite(out).all():
-        raise CheckFailed(f"{call} returned NaN or infinite values.")
-    return out.double(), call
-
-
-def _shape(out, expected, call, meaning):
-    if tuple(out.shape) != tuple(expected):
-        raise CheckFailed(f"{call} should return shape {tuple(expected)} ({meaning}), got "
-                          f"{tuple(out.shape)}.")
+def _call_tensor(fn, name, *args):
+    """Call ``fn``; its result as a finite float64 tensor, and the call's description."""
+    out, call = _call(fn, name, *args)
+    return _tensor(out, call, finite=True).double(), call
 
 
 def _close(out, want, call, hint):
@@ -110,10 +87,6 @@ def _close(out, want, call, hint):
     if err > ATOL:
         raise CheckFailed(f"{call}: the values differ from what was expected (largest "
                           f"difference {err:.3g}). {hint}")
-
-
-def _passed(name, n):
-    print(f"\u2705 {name}: all {n} checks passed.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -124,11 +97,11 @@ def check_dense_synapses(dense_synapses) -> None:
     """Checks ``dense_synapses(W_rec, left, right, context, rank) -> (B, N, N)``."""
     name, count = "dense_synapses", 0
     W_rec, left, right, context, _ = synaptic_problem(0, B=3, N=5, K=2, R=1)
-    out, call = _call(dense_synapses, name, W_rec, left, right, context, 1)
+    out, call = _call_tensor(dense_synapses, name, W_rec, left, right, context, 1)
     _shape(out, (3, 5, 5), call, "one N x N matrix per trial")
     count += 1
     zero = torch.zeros(2, 2, dtype=W_rec.dtype)
-    out0, call0 = _call(dense_synapses, name, W_rec, left, right, zero, 1)
+    out0, call0 = _call_tensor(dense_synapses, name, W_rec, left, right, zero, 1)
     _shape(out0, (2, 5, 5), call0, "one N x N matrix per trial")
     if not torch.allclose(out0, W_rec.expand(2, 5, 5), atol=ATOL):
         raise CheckFailed(f"{call0}: with a zero context every trial should get W_rec itself.")
@@ -136,7 +109,7 @@ def check_dense_synapses(dense_synapses) -> None:
     for k in range(2):
         e = torch.zeros(1, 2, dtype=W_rec.dtype)
         e[0, k] = 1.0
-        out1, call1 = _call(dense_synapses, name, W_rec, left, right, e, 1)
+        out1, call1 = _call_tensor(dense_synapses, name, W_rec, left, right, e, 1)
         delta = out1[0] - W_rec
         _close(delta, torch.outer(left[:, k], right[:, k]), call1,
                f"With the one-hot context of task {k} and rank 1, W_c - W_rec should be the "
@@ -146,13 +119,13 @@ def check_dense_synapses(dense_synapses) -> None:
     W_rec, left, right, context, _ = synaptic_problem(1, B=4, N=6, K=3, R=2)
     e = torch.zeros(1, 3, dtype=W_rec.dtype)
     e[0, 1] = 1.0
-    out2, call2 = _call(dense_synapses, name, W_rec, left, right, e, 2)
+    out2, call2 = _call_tensor(dense_synapses, name, W_rec, left, right, e, 2)
     want = torch.outer(left[:, 2], right[:, 2]) + torch.outer(left[:, 3], right[:, 3])
     _close(out2[0] - W_rec, want, call2,
            "With rank R = 2, task k owns the columns k*R .. k*R + R - 1 of left and right "
            "(here task 1: columns 2 and 3); W_c - W_rec is the sum of their R outer products.")
     count += 1
-    out3, call3 = _call(dense_synapses, name, W_rec, left, right, context, 2)
+    out3, call3 = _call_tensor(dense_synapses, name, W_rec, left, right, context, 2)
     _shape(out3, (4, 6, 6), call3, "one N x N matrix per trial")
     _close(out3, reference_dense_synapses(W_rec, left, right, context, 2), call3,
            "With a blended context, each task's term is weighted by its c_k (the sum runs over "
@@ -165,55 +138,39 @@ def check_synaptic_recurrent(synaptic_recurrent) -> None:
     """Checks ``synaptic_recurrent(r, W_rec, left, right, context, rank) -> (B, N)``."""
     name, count = "synaptic_recurrent", 0
     W_rec, left, right, context, r = synaptic_problem(2, B=3, N=5, K=2, R=1)
-    out, call = _call(synaptic_recurrent, name, r, W_rec, left, right, context, 1)
+    out, call = _call_tensor(synaptic_recurrent, name, r, W_rec, left, right, context, 1)
     _shape(out, (3, 5), call, "the recurrent input of each trial, (B, N)")
     count += 1
     zero = torch.zeros(3, 2, dtype=r.dtype)
-    out0, call0 = _call(synaptic_recurrent, name, r, W_rec, left, right, zero, 1)
+    out0, call0 = _call_tensor(synaptic_recurrent, name, r, W_rec, left, right, zero, 1)
     _close(out0, r @ W_rec.T, call0, "With a zero context the result should be W_rec r for "
            "every trial (rows of r are trials: r @ W_rec.T).")
     count += 1
     for seed, (B, N, K, R) in enumerate(((3, 5, 2, 1), (4, 7, 3, 2), (1, 6, 1, 3)), start=3):
         W_rec, left, right, context, r = synaptic_problem(seed, B=B, N=N, K=K, R=R)
-        out, call = _call(synaptic_recurrent, name, r, W_rec, left, right, context, R)
+        out, call = _call_tensor(synaptic_recurrent, name, r, W_rec, left, right, context, R)
         _shape(out, (B, N), call, "the recurrent input of each trial, (B, N)")
         dense = reference_dense_synapses(W_rec, left, right, context, R)
         _close(out, torch.einsum("bij,bj->bi", dense, r), call,
                f"It should equal W_c r with W_c = W_rec + sum_k c_k M_k N_k^T (K = {K} tasks, "
                f"rank R = {R}): repeat each c_k R times to match the columns of left/right.")
         count += 1
-    single, call1 = _call(synaptic_recurrent, name, r[:1], W_rec, left, right, context[:1], 3)
+    single, call1 = _call_tensor(synaptic_recurrent, name, r[:1], W_rec, left, right,
+                                 context[:1], 3)
     _close(single, out[:1], call1, "Trial 0 alone should give the same result as inside a "
            "batch (trials must not mix).")
     count += 1
     _passed(name, count)
 
 
-def _make(cls, name, *args, **kwargs):
-    shown = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
-    call = f"{name}({shown})"
-    try:
-        return cls(*args, **kwargs), call
-    except NotImplementedError:
-        raise
-    except Exception as err:
-        raise CheckFailed(f"{call} raised {type(err).__name__}: {err}") from err
-
-
 def check_synaptic_modulator(cls) -> None:
     """Checks a modulator class: ``cls(K, N, rank=R, seed=s)(context) -> ContextEffect``."""
     name, count = getattr(cls, "__name__", "SynapticModulator"), 0
     for K, N, R, B in ((2, 5, 1, 3), (3, 6, 2, 4)):
-        module, made = _make(cls, name, K, N, rank=R, seed=1)
+        module, made = _call(cls, name, K, N, rank=R, seed=1)
         g = torch.Generator().manual_seed(K)
         context = torch.rand(B, K, generator=g)
-        call = f"{made}(context of shape {tuple(context.shape)})"
-        try:
-            effect = module(context)
-        except NotImplementedError:
-            raise
-        except Exception as err:
-            raise CheckFailed(f"{call} raised {type(err).__name__}: {err}") from err
+        effect, call = _call(module, made, context)
         if not isinstance(effect, ContextEffect):
             raise CheckFailed(f"{call} should return a neuromodlab.rnn.ContextEffect, got "
                               f"{type(effect).__name__}.")
@@ -225,7 +182,8 @@ def check_synaptic_modulator(cls) -> None:
             raise CheckFailed(f"{call}: pass the module's own parameters self.left and "
                               "self.right (not copies), so that training can change them.")
         if effect.coef is None:
-            raise CheckFailed(f"{call}: ContextEffect.coef is missing.")
+            raise CheckFailed(f"{call}: ContextEffect.coef is None; set it to the (B, K * R) "
+                              "weight of each column of left/right for every trial.")
         coef = effect.coef
         if tuple(coef.shape) != (B, K * R):
             raise CheckFailed(f"{call}: coef should have shape (B, K * R) = {(B, K * R)} (one "
@@ -236,7 +194,7 @@ def check_synaptic_modulator(cls) -> None:
                               "coef[:, k*R + rho] should be the context weight c_k of task k.")
         count += 1
     # plugged into the network, it gives W_c r and gradients reach left and right
-    module, made = _make(cls, name, 2, 5, rank=1, seed=3)
+    module, made = _call(cls, name, 2, 5, rank=1, seed=3)
     net = CTRNN(RNNConfig(n_in=2, n_out=2, n_hidden=5, init="gaussian", sigma_rec=0.0, seed=3))
     context = torch.tensor([[1.0, 0.0], [0.3, 0.7]])
     effect = module(context)
@@ -244,7 +202,9 @@ def check_synaptic_modulator(cls) -> None:
     rec = net.recurrent(r, effect)
     want = reference_synaptic_recurrent(r, net.W_rec, module.left, module.right, context, 1)
     if not torch.allclose(rec, want, atol=ATOL):
-        raise CheckFailed(f"{made}: inside a CTRNN the recurrent input differs from W_c r.")
+        raise CheckFailed(f"{made}: inside a CTRNN (context [[1, 0], [0.3, 0.7]]) the recurrent "
+                          "input W_rec r + left (coef * (right^T r)) differs from W_c r; check "
+                          "which columns of left/right coef weights.")
     out = net(torch.rand(4, 2, 2, generator=torch.Generator().manual_seed(5)), effect,
               x0=torch.rand(2, 5, generator=torch.Generator().manual_seed(6)), noise=False)
     out.outputs.pow(2).sum().backward()
@@ -262,19 +222,19 @@ def check_masked_recurrent(masked_recurrent) -> None:
     name, count = "masked_recurrent", 0
     W, _, _, _, r = synaptic_problem(7, B=3, N=5)
     ones = torch.ones(5, dtype=W.dtype)
-    out, call = _call(masked_recurrent, name, r, W, ones, ones)
+    out, call = _call_tensor(masked_recurrent, name, r, W, ones, ones)
     _shape(out, (3, 5), call, "the recurrent input of each trial, (B, N)")
     _close(out, r @ W.T, call, "With u = v = 1 the mask is all ones: the result should be W r.")
     count += 1
     g = torch.Generator().manual_seed(8)
     u = torch.rand(5, generator=g, dtype=W.dtype) + 0.5
     v = torch.rand(5, generator=g, dtype=W.dtype) + 0.5
-    post_only, callp = _call(masked_recurrent, name, r, W, u, ones)
+    post_only, callp = _call_tensor(masked_recurrent, name, r, W, u, ones)
     _close(post_only, u * (r @ W.T), callp,
            "With v = 1, entry (i, j) of the mask is u_i: unit i's whole recurrent input "
            "should be scaled by u_i (u is on the postsynaptic side).")
     count += 1
-    pre_only, callq = _call(masked_recurrent, name, r, W, ones, v)
+    pre_only, callq = _call_tensor(masked_recurrent, name, r, W, ones, v)
     _close(pre_only, (v * r) @ W.T, callq,
            "With u = 1, entry (i, j) of the mask is v_j: every synapse from unit j should be "
            "scaled by v_j (v is on the presynaptic side).")
@@ -284,7 +244,7 @@ def check_masked_recurrent(masked_recurrent) -> None:
         g = torch.Generator().manual_seed(seed)
         u, v = torch.randn(N, generator=g, dtype=W.dtype), torch.randn(N, generator=g,
                                                                         dtype=W.dtype)
-        out, call = _call(masked_recurrent, name, r, W, u, v)
+        out, call = _call_tensor(masked_recurrent, name, r, W, u, v)
         _shape(out, (B, N), call, "the recurrent input of each trial, (B, N)")
         mask = torch.outer(u, v)
         _close(out, r @ (mask * W).T, call, "It should equal ((u v^T) * W) r for each trial.")

@@ -16,14 +16,23 @@ clipping), ``train_loop`` (Adam over TaskSet batches), ``condition_average`` (PS
 from __future__ import annotations
 
 import copy
-import math
 
 import numpy as np
 import torch
 
-from .. import tasks
+from .. import analysis, tasks, train
 from ..modulation import build_model
-from . import CheckFailed, yours_or_reference
+from ._core import (
+    CheckFailed,
+    _call,
+    _finite,
+    _number,
+    _passed,
+    _shape,
+    _tensor,
+    _tuple,
+    yours_or_reference,
+)
 
 __all__ = [
     "CheckFailed", "yours_or_reference",
@@ -40,8 +49,8 @@ __all__ = [
 
 
 def reference_masked_mse(outputs, targets, mask) -> torch.Tensor:
-    """sum(mask * (outputs - targets)^2) / sum(mask), a scalar tensor (differentiable)."""
-    return (mask * (outputs - targets) ** 2).sum() / mask.sum()
+    """sum(mask * (outputs - targets)^2) / sum(mask), a scalar tensor (train.masked_loss)."""
+    return train.masked_loss(outputs, targets, mask)
 
 
 def reference_train_step(model, optimizer, batch, loss_fn=None, clip=1.0):
@@ -78,6 +87,7 @@ def reference_train_loop(model, taskset, n_steps, lr=1e-3, batch_size=64, clip=1
 def reference_condition_average(rates, conditions, n_conditions) -> torch.Tensor:
     """rates (T, B, N), conditions (B,) ints in [0, C) -> (T, C, N): the mean over the trials of
     each condition (NaN for a condition without trials)."""
+    # a loop over conditions, independent of widgets.training.condition_average (tests compare)
     rates = torch.as_tensor(rates)
     conditions = torch.as_tensor(conditions).long()
     return torch.stack([rates[:, conditions == c].mean(1) for c in range(n_conditions)], 1)
@@ -87,12 +97,8 @@ def reference_pca_project(X, n_components):
     """X (M, N) -> (Z (M, k), components (k, N), explained_variance_ratio (k,)) by SVD of the
     centred data; components sorted by variance, the ratio relative to the total variance."""
     X = torch.as_tensor(X).double()
-    centred = X - X.mean(0)
-    _, s, vh = torch.linalg.svd(centred, full_matrices=False)
-    components = vh[:n_components]
-    variance = s**2
-    return (centred @ components.T).float(), components.float(), \
-        (variance[:n_components] / variance.sum()).float()
+    fit = analysis.pca(X, n_components)
+    return fit.transform(X).float(), fit.components.float(), fit.explained_variance_ratio.float()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -112,83 +118,6 @@ def small_model(taskset, n_hidden: int = 8, seed: int = 0, mechanism: str = "rul
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
-
-
-def _fmt(value) -> str:
-    if isinstance(value, torch.Tensor):
-        if value.numel() <= 4:
-            return f"tensor({[round(v, 4) for v in value.reshape(-1).tolist()]})"
-        return f"<tensor {tuple(value.shape)}>"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, tasks.TaskSet):
-        return f"TaskSet({list(value.names)})"
-    if isinstance(value, tasks.Batch):
-        return f"<Batch of {value.batch_size} trials>"
-    if isinstance(value, torch.nn.Module):
-        return f"<{type(value).__name__}>"
-    if isinstance(value, torch.optim.Optimizer):
-        return f"<{type(value).__name__}>"
-    if callable(value):
-        return getattr(value, "__name__", "<function>")
-    return repr(value)
-
-
-def _call(fn, name: str, *args, **kwargs):
-    shown = ", ".join([_fmt(a) for a in args] + [f"{k}={_fmt(v)}" for k, v in kwargs.items()])
-    call = f"{name}({shown})"
-    try:
-        out = fn(*args, **kwargs)
-    except NotImplementedError:
-        raise
-    except CheckFailed:
-        raise
-    except Exception as err:
-        raise CheckFailed(f"{call} raised {type(err).__name__}: {err}") from err
-    return out, call
-
-
-def _tensor(out, call: str, what: str = "a torch tensor") -> torch.Tensor:
-    if isinstance(out, np.ndarray):
-        out = torch.from_numpy(out)
-    if not isinstance(out, torch.Tensor):
-        raise CheckFailed(f"{call} should return {what}, but returned {type(out).__name__}.")
-    return out
-
-
-def _shape(out: torch.Tensor, expected: tuple, call: str, meaning: str) -> None:
-    if tuple(out.shape) != tuple(expected):
-        raise CheckFailed(f"{call} should return shape {tuple(expected)} ({meaning}), "
-                          f"but returned shape {tuple(out.shape)}.")
-
-
-def _finite(out: torch.Tensor, call: str) -> None:
-    if out.is_floating_point() and not torch.isfinite(out).all():
-        raise CheckFailed(f"{call} returned NaN or infinite values.")
-
-
-def _number(value, call: str, what: str) -> float:
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
-        value = value.item()
-    if isinstance(value, (np.floating, np.integer)):
-        value = float(value)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise CheckFailed(f"{call} should return {what} as a number (use float(...) or "
-                          f".item()), got {type(value).__name__}.")
-    if not math.isfinite(value):
-        raise CheckFailed(f"{call} returned a {what} that is NaN or infinite.")
-    return float(value)
-
-
-def _pair(out, call: str, names: str):
-    if not isinstance(out, (tuple, list)) or len(out) != 2:
-        raise CheckFailed(f"{call} should return two values, ({names}); got "
-                          f"{type(out).__name__}.")
-    return out
-
-
-def _passed(name: str, n: int) -> None:
-    print(f"\u2705 {name}: all {n} checks passed.")
 
 
 def _parameters(model) -> torch.Tensor:
@@ -265,7 +194,7 @@ def check_train_step(train_step) -> None:
     loss_fn = _CountingLoss()
     before = _parameters(model)
     out, call = _call(train_step, name, model, opt, batch, loss_fn, 1.0)
-    loss, grad_norm = _pair(out, call, "loss, grad_norm")
+    loss, grad_norm = _tuple(out, call, ("loss", "grad_norm"))
     loss = _number(loss, call, "loss")
     grad_norm = _number(grad_norm, call, "gradient norm")
     if loss_fn.calls != 1:
@@ -293,7 +222,7 @@ def check_train_step(train_step) -> None:
     sgd = torch.optim.SGD(tiny.parameters(), lr=1.0)
     before = _parameters(tiny)
     out, call = _call(train_step, name, tiny, sgd, batch, loss_fn, 1e-3)
-    _, norm = _pair(out, call, "loss, grad_norm")
+    _, norm = _tuple(out, call, ("loss", "grad_norm"))
     moved = (_parameters(tiny) - before).norm().item()
     if moved > 1e-3 * 1.01:
         raise CheckFailed(f"{call}: with plain SGD (lr = 1) the parameters moved by {moved:.3g}, "
@@ -327,7 +256,7 @@ def check_train_loop(train_loop) -> None:
     model = small_model(taskset)
     out, call = _call(train_loop, name, model, taskset, 3, lr=0.01, batch_size=12, clip=0.5,
                       seed=4, step=recording_step, loss_fn=reference_masked_mse)
-    losses, norms = _pair(out, call, "losses, grad_norms")
+    losses, norms = _tuple(out, call, ("losses", "grad_norms"))
     if len(seen) != 3:
         raise CheckFailed(f"{call}: step should be called once per training step (3 times), it "
                           f"was called {len(seen)} times.")
@@ -339,9 +268,11 @@ def check_train_loop(train_loop) -> None:
     if any(s[0] != "Adam" for s in seen):
         raise CheckFailed(f"{call}: the optimiser should be torch.optim.Adam, got {seen[0][0]}.")
     if any(s[4] != 0.01 for s in seen):
-        raise CheckFailed(f"{call}: the optimiser's learning rate should be lr.")
+        raise CheckFailed(f"{call}: the optimiser's learning rate should be lr = 0.01, got "
+                          f"{seen[0][4]:g}: pass lr=lr when you create it.")
     if any(s[1] != 12 for s in seen):
-        raise CheckFailed(f"{call}: each batch should have batch_size trials.")
+        raise CheckFailed(f"{call}: each batch should have batch_size = 12 trials, got "
+                          f"{seen[0][1]}.")
     if any(s[3] != 0.5 for s in seen):
         raise CheckFailed(f"{call}: pass clip on to step.")
     if len({s[2] for s in seen}) != 3:
@@ -362,20 +293,22 @@ def check_train_loop(train_loop) -> None:
 def check_condition_average(condition_average) -> None:
     """Checks ``condition_average(rates (T, B, N), conditions (B,), n_conditions) -> (T, C, N)``."""
     name = "condition_average"
+
+    def average(rates, conditions, n_conditions):
+        out, call = _call(condition_average, name, rates, conditions, n_conditions)
+        out = _tensor(out, call, finite=True).float()
+        T, _, N = rates.shape
+        _shape(out, (T, n_conditions, N), call, "(T, n_conditions, N)")
+        return out, call
+
     g = torch.Generator().manual_seed(1)
     rates = torch.rand(4, 6, 3, generator=g)
-    same = torch.zeros(6, dtype=torch.long)
-    out, call = _call(condition_average, name, rates, same, 1)
-    out = _tensor(out, call).float()
-    _shape(out, (4, 1, 3), call, "(T, n_conditions, N)")
-    _finite(out, call)
+    out, call = average(rates, torch.zeros(6, dtype=torch.long), 1)
     if not torch.allclose(out[:, 0], rates.mean(1), atol=1e-6):
         raise CheckFailed(f"{call}: with a single condition the result should be the mean over "
                           "all trials (the batch dimension, dim 1).")
     conditions = torch.tensor([2, 0, 1, 2, 0, 1])
-    out, call = _call(condition_average, name, rates, conditions, 3)
-    out = _tensor(out, call).float()
-    _shape(out, (4, 3, 3), call, "(T, n_conditions, N)")
+    out, call = average(rates, conditions, 3)
     if not torch.allclose(out[:, 2], (rates[:, 0] + rates[:, 3]) / 2, atol=1e-6):
         raise CheckFailed(f"{call}: condition 2 (trials 0 and 3) should be the mean of those "
                           "trials only.")
@@ -383,14 +316,13 @@ def check_condition_average(condition_average) -> None:
         raise CheckFailed(f"{call}: some conditions are not the mean of their own trials; column "
                           "c of the result belongs to the trials with conditions == c.")
     order = torch.randperm(6, generator=g)
-    shuffled, call2 = _call(condition_average, name, rates[:, order], conditions[order], 3)
-    if not torch.allclose(_tensor(shuffled, call2).float(), out, atol=1e-6):
-        raise CheckFailed(f"{call2}: the order of the trials should not matter.")
+    shuffled, call2 = average(rates[:, order], conditions[order], 3)
+    if not torch.allclose(shuffled, out, atol=1e-6):
+        raise CheckFailed(f"{call2}: the order of the trials should not matter (the same "
+                          "trials, shuffled, gave different averages).")
     rates = torch.rand(7, 40, 5, generator=g)
     conditions = torch.arange(40) % 8
-    out, call = _call(condition_average, name, rates, conditions, 8)
-    out = _tensor(out, call).float()
-    _shape(out, (7, 8, 5), call, "(T, n_conditions, N)")
+    out, call = average(rates, conditions, 8)
     if not torch.allclose(out, reference_condition_average(rates, conditions, 8), atol=1e-6):
         raise CheckFailed(f"{call}: the averages differ from the mean rate of each condition's "
                           "trials.")
@@ -399,8 +331,6 @@ def check_condition_average(condition_average) -> None:
 
 def check_pca_project(pca_project) -> None:
     """Checks ``pca_project(X (M, N), k) -> (Z (M, k), components (k, N), ratio (k,))``."""
-    from ..analysis import pca
-
     name = "pca_project"
     g = torch.Generator().manual_seed(2)
     # data with a clear order of variances along random orthogonal directions, off-centre
@@ -408,10 +338,9 @@ def check_pca_project(pca_project) -> None:
     X = (torch.randn(200, 6, generator=g) * torch.tensor([3.0, 2.0, 1.0, 0.5, 0.2, 0.1])) \
         @ basis.T + 5.0
     out, call = _call(pca_project, name, X, 3)
-    if not isinstance(out, (tuple, list)) or len(out) != 3:
-        raise CheckFailed(f"{call} should return three values (Z, components, "
-                          f"explained_variance_ratio); got {type(out).__name__}.")
-    Z, comps, ratio = (_tensor(v, call).double() for v in out)
+    names = ("Z", "components", "explained_variance_ratio")
+    Z, comps, ratio = (_tensor(v, call, f"a torch tensor for {n}").double()
+                       for v, n in zip(_tuple(out, call, names), names, strict=True))
     _shape(Z, (200, 3), call + " -> Z", "one row per sample, one column per component")
     _shape(comps, (3, 6), call + " -> components", "one row per component, one column per unit")
     _shape(ratio, (3,), call + " -> explained_variance_ratio", "one value per component")
@@ -420,7 +349,7 @@ def check_pca_project(pca_project) -> None:
     if not torch.allclose(comps @ comps.T, torch.eye(3, dtype=torch.float64), atol=1e-4):
         raise CheckFailed(f"{call}: the components should be orthonormal (unit length, mutually "
                           "orthogonal) rows: the right singular vectors.")
-    ref = pca(X, 3)
+    ref = analysis.pca(X, 3)
     overlap = (comps @ ref.components.double().T).abs().diagonal()
     if not torch.allclose(overlap, torch.ones(3, dtype=torch.float64), atol=1e-3):
         raise CheckFailed(f"{call}: the components are not the directions of largest variance, in "

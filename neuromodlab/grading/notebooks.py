@@ -127,12 +127,29 @@ def normalize(nb) -> nbformat.NotebookNode:
     return nb
 
 
+def _returns_none(call: ast.Call) -> bool:
+    """Calls known to return None: ``print(...)`` and the self-checks, ``check_*(...)`` or
+    ``<module>.check_*(...)`` (e.g. ``checks.check_ring_bump(ring_bump)``,
+    ``check_synaptic.check_dense_synapses(dense_synapses)``)."""
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id == "print" or func.id.startswith("check_")
+    if isinstance(func, ast.Attribute) and func.attr.startswith("check_"):
+        owner = func.value
+        while isinstance(owner, ast.Attribute):  # a dotted module path: a.b.check_x(...)
+            owner = owner.value
+        return isinstance(owner, ast.Name)
+    return False
+
+
 def last_statement_problem(source: str) -> str | None:
     """Why a test cell's last statement could be read as a score, or None if it cannot.
 
     nbgrader reads a test cell's displayed value as partial credit (a number above the cell's
     points breaks grading; ``False`` or a tensor gives full credit), so a test cell must end in a
-    statement. A call to ``print`` or to a ``checks.check_*`` function (which return None) is fine.
+    statement (an assert, an assignment, a loop, ...) or in a call known to return None (see
+    ``_returns_none``). Any other bare expression is a problem: a name, a number, a comparison,
+    an attribute, or a call that returns a value (``torch.allclose(a, b)``).
     """
     try:
         tree = ast.parse(source)
@@ -143,15 +160,10 @@ def last_statement_problem(source: str) -> str | None:
     last = tree.body[-1]
     if not isinstance(last, ast.Expr):
         return None
-    call = last.value
-    if isinstance(call, ast.Call):
-        func = call.func
-        if isinstance(func, ast.Name) and func.id == "print":
-            return None
-        if (isinstance(func, ast.Attribute) and func.attr.startswith("check_")
-                and isinstance(func.value, ast.Name) and func.value.id == "checks"):
-            return None
-    return f"ends with a bare expression ({ast.unparse(last)[:60]!r})"
+    if isinstance(last.value, ast.Call) and _returns_none(last.value):
+        return None
+    return (f"ends with a bare expression ({ast.unparse(last)[:60]!r}), which nbgrader would "
+            "read as a score: end the cell with an assert, or assign the value (_ = ...)")
 
 
 def lint_source(nb, name: str = "notebook") -> list[str]:
