@@ -44,7 +44,7 @@ reproduce: venv
 	$(RUN) $(VENV)/bin/python -m neuromodlab reproduce --out results
 
 test: venv
-	bash scripts/install_browser.sh
+	bash scripts/install_browser.sh && bash scripts/install_postgres.sh
 	$(RUN) $(VENV)/bin/python -m pytest --durations=15
 
 test-fast: venv
@@ -68,9 +68,13 @@ course: venv
 
 release: course
 
+# make autograde A=<name> [WORKERS=8] [SCHEDULER=tcp://host:8786] [DB=postgresql://...]
+# (ASSIGNMENT= works as A=; WORKERS/SCHEDULER grade in parallel and need a PostgreSQL DB)
 autograde: venv
-	@test -n "$(ASSIGNMENT)" || { echo "usage: make autograde ASSIGNMENT=<name>"; exit 2; }
-	$(RUN) $(VENV)/bin/python -m neuromodlab.grading autograde "$(ASSIGNMENT)"
+	@test -n "$(or $(A),$(ASSIGNMENT))" || { echo "usage: make autograde A=<name> [WORKERS=8] [SCHEDULER=ADDRESS] [DB=URL]"; exit 2; }
+	$(RUN) $(VENV)/bin/python -m neuromodlab.grading autograde "$(or $(A),$(ASSIGNMENT))" \
+	  $(if $(WORKERS),--workers "$(WORKERS)") $(if $(SCHEDULER),--scheduler "$(SCHEDULER)") \
+	  $(if $(DB),--db "$(DB)")
 
 feedback: venv
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make feedback ASSIGNMENT=<name>"; exit 2; }

@@ -7,7 +7,8 @@ Read by every ``nbgrader`` command run in this directory and by ``python -m neur
     tutorials/<assignment>/*.ipynb    release  (student notebooks, generated, checked in)
     submitted/ autograded/ feedback/  nbgrader's per-student folders (git-ignored)
     gradebook.db                      the gradebook (git-ignored)
-    nbgrader_work/                    grade export, LMS downloads for zip_collect (git-ignored)
+    nbgrader_work/                    grade export, LMS downloads for zip_collect, repair
+                                      backups, build staging, the pipeline lock (git-ignored)
 
 See docs/instructors.md for a whole term with these commands.
 """
@@ -26,6 +27,7 @@ from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
 from neuromodlab.grading.feedback import HideHiddenTests  # noqa: E402
+from neuromodlab.grading.kernel_wait import install as install_kernel_wait  # noqa: E402
 from neuromodlab.grading.settings import (  # noqa: E402
     COURSE_ID,
     DB_FILE,
@@ -54,6 +56,7 @@ c.Execute.kernel_name = "python3"
 c.Execute.timeout = 120  # seconds per cell (nbgrader's default is 30); tutorial cells take < 20
 c.Execute.startup_timeout = 120
 c.Execute.interrupt_on_timeout = True  # an infinite loop costs one timeout, not the submission
+install_kernel_wait()  # nbclient#312: a widget cell could wait the whole timeout for its reply
 # A test cell with anything on stderr scores 0: drop warnings and progress bars from stderr
 # before grading (errors are separate outputs and still fail the cell).
 c.IgnorePattern.enabled = True

@@ -7,14 +7,24 @@ import sys
 
 
 def _reproduce(args) -> int:
+    import contextlib
+
+    from .experiments.distributed import DaskNotInstalled, SchedulerUnreachable, local_cluster
     from .experiments.reproduce import EXPERIMENTS, OutputError, reproduce
 
     mode = "quick" if args.quick else "full" if args.full else "default"
     only = tuple(args.only.split(",")) if args.only else EXPERIMENTS
     try:
-        summary = reproduce(args.out, mode=mode, seed=args.seed, quiet=args.quiet,
-                            experiments=only, jobs=args.jobs)
-    except (OutputError, ValueError) as err:  # bad arguments: raised before anything runs
+        if args.dask_workers is not None and args.dask_workers < 1:
+            raise ValueError(f"--dask-workers must be >= 1, got {args.dask_workers}")
+        with contextlib.ExitStack() as stack:
+            client = args.scheduler
+            if args.dask_workers is not None:
+                client = stack.enter_context(local_cluster(args.dask_workers))
+            summary = reproduce(args.out, mode=mode, seed=args.seed, quiet=args.quiet,
+                                experiments=only, jobs=args.jobs, client=client)
+    # bad arguments, no Dask, no scheduler: raised before anything runs
+    except (OutputError, ValueError, DaskNotInstalled, SchedulerUnreachable) as err:
         print(f"neuromodlab reproduce: error: {err}", file=sys.stderr)
         return 2
     failed = [k for k, e in summary["experiments"].items() if e["status"] == "failed"]
@@ -52,7 +62,16 @@ def main(argv=None) -> int:
     rep.add_argument("--quiet", action="store_true", help="no progress bars or messages")
     rep.add_argument("--jobs", type=int, default=None,
                      help="processes: 1 = one after the other with progress bars; 2 (default "
-                          "with >= 2 CPUs) = packing and initialisation in a second process")
+                          "with >= 2 CPUs) = packing and initialisation in a second process; "
+                          "must be 1 with --scheduler or --dask-workers")
+    dask = rep.add_mutually_exclusive_group()
+    dask.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                      help="train the ensembles on the Dask cluster whose scheduler is at "
+                           "ADDRESS (e.g. tcp://host:8786); same numbers as a local run; see "
+                           "docs/distributed.md")
+    dask.add_argument("--dask-workers", type=int, default=None, metavar="N",
+                      help="train the ensembles on a local Dask cluster of N single-threaded "
+                           "worker processes (started and stopped here)")
     rep.add_argument("--only", default="",
                      help="comma-separated subset of: ambiguity,packing,initialisation,dynamics")
     rep.set_defaults(func=_reproduce)

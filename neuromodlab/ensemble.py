@@ -9,9 +9,10 @@ carry a leading member axis: ``W_rec`` (E, N, N), ``W_in`` (E, N, n_in), ``G``/`
 Speed: at our sizes one network's time step is a handful of tiny ops whose fixed cost
 dominates. Here each time step is still a handful of ops, but each is a batched matmul
 (``torch.baddbmm``) or elementwise op over all E members, and the backward pass through time
-is hand-written (the batched version of :mod:`neuromodlab.bptt`; ``fused=False`` gives the
-plain autograd loop the tests compare against). Whole-sequence products (input weights,
-readout, weight gradients) are one batched matmul over (E, T * B, .) blocks.
+is hand-written (:mod:`neuromodlab.ensemble_rollout`, the batched version of
+:mod:`neuromodlab.bptt`; ``fused=False`` gives the plain autograd loop the tests compare
+against). Whole-sequence products (input weights, readout, weight gradients) are one batched
+matmul over (E, T * B, .) blocks.
 
 Training (:func:`fit_ensemble`): the loss is the SUM of member losses (member e's gradient is
 its own), gradient-norm clipping is per member, Adam is elementwise (so stacking does not
@@ -30,8 +31,8 @@ from dataclasses import asdict, replace
 import numpy as np
 import torch
 from torch import nn
-from torch.autograd.function import once_differentiable
 
+from .ensemble_rollout import rollout
 from .modulation import ModelConfig, ModulatedRNN
 from .rnn import RNNOutput
 from .tasks import TaskSet, performance_by_task
@@ -39,131 +40,6 @@ from .train import History, TrainConfig, torch_threads
 
 DATA_MODES = ("own", "pooled")
 _MAX_EVAL_ROWS = 4096  # members x trials per evaluation forward pass (bounds memory)
-
-
-# ---------------------------------------------------------------- fused batched rollout
-def _rate(x, gain, bias, activation, out):
-    """out = phi(gain * x + bias) (shapes broadcast to x); returns out."""
-    if gain is not None and bias is not None:
-        torch.addcmul(bias, x, gain, out=out)
-    elif gain is not None:
-        torch.mul(x, gain, out=out)
-    elif bias is not None:
-        torch.add(x, bias, out=out)
-    elif activation == "relu":
-        return torch.clamp_min(x, 0, out=out)
-    else:
-        out.copy_(x)
-    if activation == "relu":
-        return out.clamp_min_(0)
-    if activation == "tanh":
-        return out.tanh_()
-    return out.copy_(torch.nn.functional.softplus(out))
-
-
-def _derivative(r, activation):
-    """phi'(z) from r = phi(z), as torch's own backward formulas compute it."""
-    if activation == "relu":
-        return torch.sign(r)  # r >= 0: 1 where r > 0, else 0
-    if activation == "tanh":
-        return 1 - r * r
-    d = -torch.expm1(-r)
-    return torch.where(r > 20.0, torch.ones_like(d), d)
-
-
-class _EnsembleRollout(torch.autograd.Function):
-    """x0 (E, B, N), drives (E, T, B, N), W (E, N, N), gain/bias broadcastable to (E, B, N),
-    left/right (E, N, P), coef (E, B, P) -> states x[1..T], rates r[1..T] (E, T, B, N).
-    The equations and the adjoint recursion are those of :mod:`neuromodlab.bptt`, per member.
-    Each step writes straight into the (E, T, ...) buffers (strided ``out=``, as cheap as
-    contiguous here); whole-sequence gradients are one batched matmul each."""
-
-    @staticmethod
-    def forward(ctx, x0, drives, W, gain, bias, left, right, coef, alpha, activation):
-        with torch.no_grad():
-            E, T, B, N = drives.shape
-            states, rates = torch.empty_like(drives), drives.new_empty(E, T + 1, B, N)
-            WT = W.transpose(1, 2).contiguous()
-            lowrank = left is not None
-            if lowrank:
-                leftT = left.transpose(1, 2).contiguous()
-            x = x0
-            for t in range(T):
-                r = _rate(x, gain, bias, activation, rates[:, t])
-                pre = torch.baddbmm(drives[:, t], r, WT)
-                if lowrank:
-                    pre.baddbmm_(torch.bmm(r, right).mul_(coef), leftT)
-                x = torch.lerp(x, pre, alpha, out=states[:, t])
-            _rate(x, gain, bias, activation, rates[:, T])
-        ctx.save_for_backward(x0, W, gain, bias, left, right, coef, states, rates)
-        ctx.alpha, ctx.activation = alpha, activation
-        ctx.set_materialize_grads(False)
-        return states, rates[:, 1:]
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, gs, gr):
-        # mu[:, t] = a * dLoss/dx[t+1] (= dLoss/d drives[t]); dz[t] = dLoss/dz[t];
-        # q[t] = dLoss/dr[t] = gr[t-1] + W^T mu[t] (+ low rank); mu[t-1] = lerp(mu[t], gain
-        # dz[t], a) + a gs[t-1]. Gain/bias gradients accumulate step by step (in cache).
-        x0, W, gain, bias, left, right, coef, states, rates = ctx.saved_tensors
-        a, need = ctx.alpha, ctx.needs_input_grad
-        E, T, B, N = states.shape
-        gr = rates.new_zeros(E, T, B, N) if gr is None else gr.contiguous()
-        lowrank, act = left is not None, ctx.activation
-        if lowrank:
-            rightT = right.transpose(1, 2).contiguous()
-        need_gain, need_bias = gain is not None and need[3], bias is not None and need[4]
-        g_gain = torch.zeros_like(x0) if need_gain else None
-        g_bias = torch.zeros_like(x0) if need_bias else None
-        mu, mu_t = torch.empty_like(states), None
-        for t in range(T, -1, -1):
-            if t == T:
-                q_t = gr[:, T - 1].clone()
-            else:
-                q_t = torch.baddbmm(gr[:, t - 1], mu_t, W) if t > 0 else torch.bmm(mu_t, W)
-                if lowrank:
-                    q_t.baddbmm_(torch.bmm(mu_t, left).mul_(coef), rightT)
-            if act == "relu":  # q * (r > 0) in one op
-                dz_t = torch.ops.aten.threshold_backward(q_t, rates[:, t], 0)
-            else:
-                dz_t = q_t.mul_(_derivative(rates[:, t], act))
-            x_t = x0 if t == 0 else states[:, t - 1]
-            if need_gain:
-                g_gain.addcmul_(dz_t, x_t)
-            if need_bias:
-                g_bias.add_(dz_t)
-            gx_t = dz_t * gain if gain is not None else dz_t  # dLoss/dx[t] through r[t]
-            if t == 0:
-                break
-            if t == T:
-                mu_t = torch.mul(gx_t, a, out=mu[:, t - 1])
-            else:
-                mu_t = torch.lerp(mu_t, gx_t, a, out=mu[:, t - 1])
-            if gs is not None:
-                mu_t.add_(gs[:, t - 1], alpha=a)
-        g = [None] * 10
-        if need[0]:
-            g[0] = torch.add(gx_t, mu[:, 0], alpha=(1 - a) / a)
-        if need[1]:
-            g[1] = mu
-        mu2, r2 = mu.view(E, T * B, N), rates[:, :T].reshape(E, T * B, N)
-        if need[2]:
-            g[2] = torch.bmm(mu2.transpose(1, 2), r2)
-        g[3] = None if g_gain is None else g_gain.sum_to_size(gain.shape)
-        g[4] = None if g_bias is None else g_bias.sum_to_size(bias.shape)
-        if lowrank and any(need[5:8]):
-            P = left.shape[2]
-            s = torch.bmm(r2, right).view(E, T, B, P)  # R^T r[t]
-            if need[5]:
-                g[5] = torch.bmm(mu2.transpose(1, 2), (s * coef[:, None]).view(E, T * B, P))
-            if need[6] or need[7]:
-                h = torch.bmm(mu2, left).view(E, T, B, P)  # a L^T lam
-                if need[6]:
-                    g[6] = torch.bmm(r2.transpose(1, 2), (h * coef[:, None]).view(E, T * B, P))
-                if need[7]:
-                    g[7] = (h * s).sum(1).sum_to_size(coef.shape)
-        return tuple(g)
 
 
 # ---------------------------------------------------------------- the ensemble
@@ -233,10 +109,6 @@ class Ensemble(nn.Module):
     def __len__(self) -> int:
         return len(self.seeds)
 
-    @property
-    def n_members(self) -> int:
-        return len(self.seeds)
-
     def member(self, e: int) -> ModulatedRNN:
         """A copy of member ``e`` as a stand-alone network."""
         if not -len(self) <= e < len(self):
@@ -303,33 +175,12 @@ class Ensemble(nn.Module):
         x = drives.new_zeros(E, B, N) if x0 is None else x0
         gain, bias = eff.get("gain"), eff.get("bias")
         left, right, coef = eff.get("left"), eff.get("right"), eff.get("coef")
-        if self.fused if fused is None else fused:
-            states, rates = _EnsembleRollout.apply(x, drives.contiguous(), p["W_rec"], gain,
-                                                   bias, left, right, coef, self.alpha,
-                                                   self.config.activation)
-        else:
-            states, WT = [], p["W_rec"].transpose(1, 2)
-            for t in range(T):
-                r = self._phi(x, gain, bias)
-                pre = torch.baddbmm(drives[:, t], r, WT)
-                if left is not None:
-                    pre = pre + torch.bmm(torch.bmm(r, right) * coef, left.transpose(1, 2))
-                x = torch.lerp(x, pre, self.alpha)
-                states.append(x)
-            states = torch.stack(states, 1)
-            rates = self._phi(states, gain[:, None] if gain is not None else None,
-                              bias[:, None] if bias is not None else None)
+        states, rates = rollout(x, drives, p["W_rec"], gain, bias, left, right, coef,
+                                self.alpha, self.config.activation,
+                                fused=self.fused if fused is None else fused)
         outputs = torch.baddbmm(p["b_out"][:, None], rates.reshape(E, T * B, N),
                                 p["W_out"].transpose(1, 2))
         return outputs.view(E, T, B, -1), rates, states
-
-    def _phi(self, x, gain, bias):
-        if gain is not None:
-            x = x * gain
-        if bias is not None:
-            x = x + bias
-        return {"relu": torch.relu, "tanh": torch.tanh,
-                "softplus": torch.nn.functional.softplus}[self.config.activation](x)
 
     def forward(self, inputs, context, x0=None, generator=None, noise=True,
                 fused: bool | None = None) -> RNNOutput:
@@ -517,13 +368,12 @@ def fit_ensemble(ensemble: Ensemble, taskset: TaskSet, config: TrainConfig | Non
     params = [getattr(ensemble, n) for n in names]
     opt = _MemberAdam(params, config.lr, config.weight_decay)
     noise_gens = [torch.Generator().manual_seed(s + 1) for s in seeds]
+    eval_seeds = [s + 7919 for s in seeds]  # evaluation noise (and trials with data='own')
     if data == "own":
         rngs = [np.random.default_rng(s) for s in seeds]
-        eval_seeds = [s + 7919 for s in seeds]
         eval_sets = [taskset.sample(config.eval_trials * taskset.K, s) for s in eval_seeds]
     else:
         rng = np.random.default_rng(config.seed)
-        eval_seeds = [s + 7919 for s in seeds]
         eval_sets = [taskset.sample(config.eval_trials * taskset.K, config.seed + 7919)] * E
     dtype = params[0].dtype
     names_of = [list(taskset.names) if subsets is None else [taskset.names[k] for k in sub]

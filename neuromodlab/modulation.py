@@ -24,20 +24,15 @@ effect ``(m (n . r)) / |r|_rms``: entries of ``m`` and ``n`` are drawn with std
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import torch
 from torch import nn
 
-from .rnn import CTRNN, ContextEffect, RNNConfig, RNNOutput, _check_tensor
+from ._validate import check_int, check_number, is_int
+from .rnn import CTRNN, ContextEffect, RNNConfig, RNNOutput, _check_tensor, validate_rnn_fields
 
 MECHANISMS = ("none", "rule", "excitability", "gain", "bias", "synaptic", "combined")
-
-
-def _check_sizes(n_contexts, n_hidden):
-    for name, v in (("n_contexts", n_contexts), ("n_hidden", n_hidden)):
-        if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-            raise ValueError(f"{name} must be a positive int, got {v!r}")
 
 
 class Modulator(nn.Module):
@@ -45,8 +40,8 @@ class Modulator(nn.Module):
 
     def __init__(self, n_contexts: int, n_hidden: int):
         super().__init__()
-        _check_sizes(n_contexts, n_hidden)
-        self.n_contexts, self.n_hidden = n_contexts, n_hidden
+        self.n_contexts = check_int(n_contexts, "n_contexts")
+        self.n_hidden = check_int(n_hidden, "n_hidden")
 
     def check_context(self, context):
         _check_tensor("context", context, 2, self.n_contexts)
@@ -104,9 +99,7 @@ class Synaptic(Modulator):
 
     def __init__(self, n_contexts, n_hidden, rank=1, init_std=0.33, seed=0):
         super().__init__(n_contexts, n_hidden)
-        if isinstance(rank, bool) or not isinstance(rank, int) or rank <= 0:
-            raise ValueError(f"rank must be a positive int, got {rank!r}")
-        self.rank = rank
+        self.rank = rank = check_int(rank, "rank")
         gen = torch.Generator().manual_seed(seed)
         std = math.sqrt(init_std / math.sqrt(n_hidden))
         shape = (n_hidden, n_contexts * rank)
@@ -142,32 +135,37 @@ class Combined(Modulator):
 
 @dataclass
 class ModelConfig:
-    """Everything needed to rebuild a :class:`ModulatedRNN` (saved in checkpoints)."""
+    """Everything needed to rebuild a :class:`ModulatedRNN`; checkpoints store it flat
+    (``asdict``). The modulator's fields (``mechanism``, ``n_contexts``, ``rank``,
+    ``init_std``) and every field of :class:`~neuromodlab.rnn.RNNConfig`, with its defaults
+    and its checks."""
 
     mechanism: str
     n_in: int
     n_out: int
     n_contexts: int
-    n_hidden: int = 64
+    n_hidden: int = RNNConfig.n_hidden
     rank: int = 1
     init_std: float = 0.33
-    dt: float = 20.0
-    tau: float = 100.0
-    activation: str = "relu"
-    sigma_rec: float = 0.05
-    init: str = "diagonal"
-    w_rec_gain: float = 0.5
-    seed: int = 0
+    dt: float = RNNConfig.dt
+    tau: float = RNNConfig.tau
+    activation: str = RNNConfig.activation
+    sigma_rec: float = RNNConfig.sigma_rec
+    init: str = RNNConfig.init
+    w_rec_gain: float = RNNConfig.w_rec_gain
+    seed: int = RNNConfig.seed
 
     def __post_init__(self):
         if self.mechanism not in MECHANISMS:
-            raise ValueError(f"mechanism must be one of {MECHANISMS}, got {self.mechanism!r}")
-        if self.init_std < 0:
-            raise ValueError(f"init_std must be >= 0, got {self.init_std}")
+            raise ValueError(f"ModelConfig.mechanism must be one of {MECHANISMS}, "
+                             f"got {self.mechanism!r}")
+        self.n_contexts = check_int(self.n_contexts, "ModelConfig.n_contexts")
+        self.rank = check_int(self.rank, "ModelConfig.rank")
+        self.init_std = check_number(self.init_std, "ModelConfig.init_std", 0)
+        validate_rnn_fields(self, "ModelConfig")
 
     def rnn_config(self) -> RNNConfig:
-        return RNNConfig(self.n_in, self.n_out, self.n_hidden, self.dt, self.tau,
-                         self.activation, self.sigma_rec, self.init, self.w_rec_gain, self.seed)
+        return RNNConfig(**{f.name: getattr(self, f.name) for f in fields(RNNConfig)})
 
 
 def make_modulator(mechanism, n_contexts, n_hidden, rank=1, init_std=0.33, seed=0) -> Modulator:
@@ -234,8 +232,10 @@ def build_model(mechanism, n_in, n_out, n_contexts, **kwargs) -> ModulatedRNN:
 # ---------------------------------------------------------------- contexts for ambiguity
 def one_hot(i, n_contexts, batch_size=None):
     """e_i as a float vector (K,), or repeated to (B, K)."""
-    if not 0 <= i < n_contexts:
-        raise ValueError(f"task index i must be in [0, {n_contexts}), got {i}")
+    n_contexts = check_int(n_contexts, "n_contexts")
+    if not is_int(i) or not 0 <= i < n_contexts:
+        error = ValueError if is_int(i) else TypeError
+        raise error(f"task index must be an int in [0, n_contexts = {n_contexts}), got {i!r}")
     c = torch.zeros(n_contexts)
     c[i] = 1.0
     return c if batch_size is None else c.expand(batch_size, n_contexts).clone()
@@ -243,21 +243,20 @@ def one_hot(i, n_contexts, batch_size=None):
 
 def mix_context(i, j, l, n_contexts, batch_size=None):  # noqa: E741 (the paper-style name)
     """The blended cue ``c = (1 - l) e_i + l e_j``, with ``l`` in [0, 1]."""
-    if not 0.0 <= float(l) <= 1.0:
-        raise ValueError(f"blend l must be in [0, 1], got {l}")
+    check_number(float(l), "blend l", 0, 1)
     return (1 - l) * one_hot(i, n_contexts, batch_size) + l * one_hot(j, n_contexts, batch_size)
 
 
 def weak_context(context, strength):
     """A weakened cue ``strength * c`` (strength in [0, 1])."""
-    if not 0.0 <= float(strength) <= 1.0:
-        raise ValueError(f"strength must be in [0, 1], got {strength}")
+    check_number(float(strength), "strength", 0, 1)
     return strength * context
 
 
 def noisy_context(context, std, generator=None):
     """A cue corrupted by Gaussian noise of standard deviation ``std`` on every channel."""
-    if std < 0:
-        raise ValueError(f"std must be >= 0, got {std}")
+    if not isinstance(context, torch.Tensor):
+        raise TypeError(f"context must be a torch.Tensor, got {type(context).__name__}")
+    check_number(float(std), "std", 0)
     noise = torch.randn(context.shape, generator=generator, dtype=context.dtype)
     return context + std * noise

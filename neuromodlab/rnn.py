@@ -29,6 +29,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ._validate import check_int, check_number
 from .bptt import FUSED_ACTIVATIONS, fused_rollout
 
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
@@ -105,26 +106,34 @@ class RNNConfig:
     seed: int = 0
 
     def __post_init__(self):
-        for name in ("n_in", "n_out", "n_hidden"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"RNNConfig.{name} must be a positive int, got {value!r}")
-        if not (self.dt > 0 and self.tau > 0):
-            raise ValueError(f"RNNConfig.dt and tau must be > 0, got dt={self.dt}, tau={self.tau}")
-        if self.dt > self.tau:
-            raise ValueError(f"RNNConfig.dt ({self.dt}) must not exceed tau ({self.tau}): "
-                             "alpha = dt / tau must be <= 1 for a stable Euler step")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"RNNConfig.activation must be one of {sorted(ACTIVATIONS)}, "
-                             f"got {self.activation!r}")
-        if self.init not in INITS:
-            raise ValueError(f"RNNConfig.init must be one of {INITS}, got {self.init!r}")
-        if self.sigma_rec < 0:
-            raise ValueError(f"RNNConfig.sigma_rec must be >= 0, got {self.sigma_rec}")
+        validate_rnn_fields(self, "RNNConfig")
 
     @property
     def alpha(self) -> float:
         return self.dt / self.tau
+
+
+def validate_rnn_fields(config, owner: str) -> None:
+    """Check (and normalise to Python types) the RNNConfig fields of ``config``: shared by
+    :class:`RNNConfig` and :class:`neuromodlab.modulation.ModelConfig` (``owner`` names it)."""
+    def put(name, value):
+        object.__setattr__(config, name, value)
+
+    for name in ("n_in", "n_out", "n_hidden"):
+        put(name, check_int(getattr(config, name), f"{owner}.{name}"))
+    put("seed", check_int(config.seed, f"{owner}.seed", None))
+    for name in ("dt", "tau"):
+        put(name, check_number(getattr(config, name), f"{owner}.{name}", 0, strict=True))
+    put("sigma_rec", check_number(config.sigma_rec, f"{owner}.sigma_rec", 0))
+    put("w_rec_gain", check_number(config.w_rec_gain, f"{owner}.w_rec_gain"))
+    if config.dt > config.tau:
+        raise ValueError(f"{owner}.dt ({config.dt:g} ms) must not exceed tau ({config.tau:g} ms):"
+                         " alpha = dt / tau must be <= 1 for a stable Euler step")
+    if config.activation not in ACTIVATIONS:
+        raise ValueError(f"{owner}.activation must be one of {sorted(ACTIVATIONS)}, "
+                         f"got {config.activation!r}")
+    if config.init not in INITS:
+        raise ValueError(f"{owner}.init must be one of {INITS}, got {config.init!r}")
 
 
 def _check_tensor(name, t, ndim, last=None):
@@ -191,8 +200,19 @@ class CTRNN(nn.Module):
             rec = rec + ((r @ effect.right) * effect.coef) @ effect.left.T
         return rec
 
+    def _check_dtype(self, name, t):
+        if t.dtype != self.W_in.dtype:
+            raise TypeError(f"{name} has dtype {t.dtype} but the network's weights are "
+                            f"{self.W_in.dtype}: convert one of them, e.g. {name}.to("
+                            f"{self.W_in.dtype}) or net.to({t.dtype})")
+
     def step(self, x, u, effect: ContextEffect | None = None, noise=None):
         """One Euler step: x (B, N), u (B, n_in) -> x_next (B, N). ``noise`` is additive."""
+        for name, t, size in (("x", x, self.config.n_hidden), ("u", u, self.config.n_in)):
+            if not isinstance(t, torch.Tensor) or t.ndim == 0 or t.shape[-1] != size:
+                got = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
+                raise ValueError(f"{name} must be a tensor with last dimension {size} "
+                                 f"(shape (B, {size})), got {got}")
         r = self.rate(x, effect)
         drive = u @ self.W_in.T + self.b
         if effect is not None and effect.drive is not None:
@@ -218,6 +238,7 @@ class CTRNN(nn.Module):
         numbers (to rounding) and draw the same noise.
         """
         _check_tensor("inputs", inputs, 3, self.config.n_in)
+        self._check_dtype("inputs", inputs)
         T, B, _ = inputs.shape
         N = self.config.n_hidden
         x = inputs.new_zeros(B, N) if x0 is None else x0

@@ -23,80 +23,44 @@ Timing  the epochs after `fixation` have per-trial uniform durations (whole step
 Bump width  d is in units of pi/8 rad for every ring size (Yang's choice): the width belongs to
     the stimulus, not to the ring's sampling. With 8 units a target's population vector decodes
     to within 0.01 pi (16 units: 1e-8 pi; 4 units: 0.15 pi; 2-3 units fail).
+Modules  this one applies the grammar (epochs, rendering), builds batches (:func:`generate`,
+    :class:`TaskSet`) and scores them (:func:`performance`); :class:`TaskConfig`, the task
+    registry (:class:`TaskInfo`, :data:`TASK_NAMES`, :func:`task_info`) and the 15 task
+    definitions are in :mod:`neuromodlab.task_definitions`, re-exported here.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-TWO_PI = 2.0 * math.pi
+from ._validate import check_int, is_int
+from .task_definitions import (
+    _TASKS,
+    DM_COHERENCES,
+    DM_MEAN_STRENGTH,
+    NOISE_DT_REF,
+    TASK_NAMES,
+    TWO_PI,
+    TaskConfig,
+    TaskInfo,
+    _check_names,
+    task_info,
+)
+
 BUMP_AMPLITUDE, BUMP_WIDTH = 0.8, math.pi / 8
 FIX_TARGET_ON, FIX_TARGET_OFF, RING_BASELINE = 0.85, 0.05, 0.05
 MASK_GRACE_MS, MASK_BEFORE_GO, MASK_RESPONSE, FIXATION_WEIGHT = 100.0, 1.0, 5.0, 2.0
-NOISE_DT_REF, CORRECT_ANGLE = 20.0, 0.2 * math.pi
-# DM rings show strengths mean + c (stimulus 1) and mean - c (stimulus 2), c = +-coherence. With
-# noise 0.1 the weakest contrast (2 * 0.8 * 0.08 ~ 0.13) needs a few steps of integration.
-DM_COHERENCES, DM_MEAN_STRENGTH = (0.08, 0.16, 0.32), (0.8, 1.2)
-
-
-def _is_int(x) -> bool:
-    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
-
-
-def _is_real(x) -> bool:
-    return (_is_int(x) or isinstance(x, (float, np.floating))) and math.isfinite(x)
-
-
-@dataclass(frozen=True)
-class TaskConfig:
-    """n_ring: units per ring; dt: step (ms); stim_noise: input-noise std on the ring channels at
-    dt = 20 ms (0 disables it); timing_scale: multiplies every epoch duration (not the mask's
-    100 ms)."""
-
-    n_ring: int = 8
-    dt: float = 20.0
-    stim_noise: float = 0.1
-    timing_scale: float = 1.0
-
-    def __post_init__(self):
-        if not _is_int(self.n_ring) or self.n_ring < 2:
-            error = ValueError if _is_int(self.n_ring) else TypeError
-            raise error(f"TaskConfig: n_ring must be an int >= 2, got {self.n_ring!r}")
-        object.__setattr__(self, "n_ring", int(self.n_ring))
-        for name, strict in (("dt", True), ("stim_noise", False), ("timing_scale", True)):
-            value = getattr(self, name)
-            if not _is_real(value) or value < 0 or (strict and value == 0):
-                number = _is_int(value) or isinstance(value, (float, np.floating))
-                error, expected = ValueError if number else TypeError, "> 0" * strict
-                raise error(f"TaskConfig: {name} must be a finite number {expected or '>= 0'}, "
-                            f"got {value!r}")
-            object.__setattr__(self, name, float(value))
-
-    @property
-    def n_in(self) -> int:
-        return 1 + 2 * self.n_ring
-
-    @property
-    def n_out(self) -> int:
-        return 1 + self.n_ring
-
-    @property
-    def noise_std(self) -> float:
-        return self.stim_noise * math.sqrt(NOISE_DT_REF / self.dt)
-
-    def steps(self, ms: float) -> int:
-        """Steps (at least 1) in a duration of ``ms`` (after timing_scale)."""
-        return max(1, round(ms * self.timing_scale / self.dt))
+CORRECT_ANGLE = 0.2 * math.pi
 
 
 def preferred_directions(n_ring: int) -> np.ndarray:
+    """Preferred direction (radians) of each ring unit: 2 pi k / n_ring."""
     return TWO_PI * np.arange(n_ring) / n_ring
 
 
@@ -105,262 +69,22 @@ def circular_distance(a, b):
     return abs((a - b + math.pi) % TWO_PI - math.pi)
 
 
-@functools.lru_cache(maxsize=64)
-def _directions(n_ring: int) -> np.ndarray:
-    directions = preferred_directions(n_ring)
-    directions.flags.writeable = False
-    return directions
-
-
 def ring_bump(angle, n_ring: int) -> np.ndarray:
     """Ring activity (..., n_ring) of a strength-1 bump at ``angle`` (radians, any shape)."""
-    d = (np.asarray(angle, dtype=float)[..., None] - _directions(n_ring) + math.pi) % TWO_PI
-    d -= math.pi  # signed circular distance in [-pi, pi)
+    d = np.asarray(angle, dtype=float)[..., None] - preferred_directions(n_ring)
+    d = (d + math.pi) % TWO_PI - math.pi  # signed circular distance in [-pi, pi)
     return BUMP_AMPLITUDE * np.exp(d * d * (-0.5 / BUMP_WIDTH**2))
-
-
-# -- Registry. A task is a small function (rng, epochs) -> _Trials; _render applies the grammar.
-
-
-@dataclass
-class _Trials:
-    stimuli: list  # (ring (B,) in {1, 2}, angle (B,), strength (B,), on (B,), off (B,) steps)
-    target: np.ndarray  # (B,) response angle; nan = keep fixating
-    latent: dict
-
-
-@dataclass(frozen=True)
-class TaskInfo:
-    """A task: name, minimum fixation and timing table (ms), reaction-time flag, trial maker."""
-
-    name: str
-    fixation_min: float
-    timing: tuple  # ((epoch, min ms, max ms), ...) after the fixation epoch, ending in decision
-    reaction_time: bool
-    make: Callable = dataclasses.field(repr=False, compare=False)
-
-    @property
-    def epochs(self) -> tuple:
-        rest = tuple(name for name, _, _ in self.timing)
-        return ("fixation",) + ("stimulus",) * self.reaction_time + rest
-
-    def timing_line(self) -> str:
-        rt = "stimulus = " if self.reaction_time else ""  # the RT stimulus epoch is the decision
-        rest = [f"{rt * (name == 'decision')}{name} {lo:g}-{hi:g}" for name, lo, hi in self.timing]
-        return " | ".join([f"fixation >= {self.fixation_min:g}"] + rest)
-
-    def n_steps(self, config: TaskConfig = TaskConfig()) -> int:
-        """The task's own trial length: minimum fixation plus the longest other epochs."""
-        return config.steps(self.fixation_min) + sum(config.steps(hi) for _, _, hi in self.timing)
-
-
-_TASKS: dict[str, TaskInfo] = {}
-
-
-def _task(name: str, fixation: float, reaction_time: bool = False, **timing):
-    """Register a task under ``name`` with its timing table (ms), appended to its docstring."""
-    def register(make):
-        table = tuple((epoch, lo, hi) for epoch, (lo, hi) in timing.items())
-        info = _TASKS[name] = TaskInfo(name, fixation, table, reaction_time, make)
-        make.__doc__ = f"{make.__doc__}\n\n    Timing (ms): {info.timing_line()}\n"
-        return make
-    return register
-
-
-def _one_stimulus(rng, ep, *, anti: bool, until: str) -> _Trials:
-    """One stimulus in ring 1 or 2 (at random) from the stimulus onset to the end of epoch
-    ``until``; respond toward it (anti: opposite)."""
-    B = len(ep["decision"])
-    angle, mod = rng.uniform(0, TWO_PI, B), rng.integers(1, 3, B)
-    target = (angle + math.pi) % TWO_PI if anti else angle
-    stim = (mod, angle, np.ones(B), ep["stimulus"][:, 0], ep[until][:, 1])
-    return _Trials([stim], target, {"stim_angle": angle, "stim_mod": mod})
-
-
-@_task("go", fixation=300, stimulus=(200, 600), decision=(300, 500))
-def _go(rng, ep):
-    """Go (Yang et al. 2019): after the go cue respond toward the stimulus (on until the end)."""
-    return _one_stimulus(rng, ep, anti=False, until="decision")
-
-
-@_task("rtgo", fixation=300, reaction_time=True, decision=(500, 1000))
-def _rtgo(rng, ep):
-    """Reaction-time Go (Yang et al. 2019): respond toward the stimulus as soon as it appears;
-    stimulus epoch = decision epoch."""
-    return _one_stimulus(rng, ep, anti=False, until="decision")
-
-
-@_task("dlygo", fixation=200, stimulus=(200, 300), delay=(200, 600), decision=(300, 400))
-def _dlygo(rng, ep):
-    """Delayed Go (Yang et al. 2019): respond toward the stimulus remembered over a delay."""
-    return _one_stimulus(rng, ep, anti=False, until="stimulus")
-
-
-@_task("anti", fixation=300, stimulus=(200, 600), decision=(300, 500))
-def _anti(rng, ep):
-    """Anti (Yang et al. 2019): as go, but respond opposite to the stimulus (angle + pi)."""
-    return _one_stimulus(rng, ep, anti=True, until="decision")
-
-
-@_task("rtanti", fixation=300, reaction_time=True, decision=(500, 1000))
-def _rtanti(rng, ep):
-    """Reaction-time Anti (Yang et al. 2019): respond opposite to the stimulus once it appears."""
-    return _one_stimulus(rng, ep, anti=True, until="decision")
-
-
-@_task("dlyanti", fixation=200, stimulus=(200, 300), delay=(200, 600), decision=(300, 400))
-def _dlyanti(rng, ep):
-    """Delayed Anti (Yang et al. 2019): respond opposite to the stimulus remembered over a delay."""
-    return _one_stimulus(rng, ep, anti=True, until="stimulus")
-
-
-def _two_stimuli(rng, ep, *, mods: tuple, decide: str) -> _Trials:
-    """Two directions (>= pi/2 apart) in each ring of ``mods`` during the stimulus epoch, strengths
-    mean +- c per ring; respond toward the stronger. decide: 'mod1', 'mod2' or 'sum'."""
-    B = len(ep["decision"])
-    a1 = rng.uniform(0, TWO_PI, B)
-    a2 = (a1 + rng.uniform(0.5 * math.pi, 1.5 * math.pi, B)) % TWO_PI
-    coh, mean = {}, {}
-    for m in mods:
-        coh[m] = rng.choice(DM_COHERENCES, B) * rng.choice([-1.0, 1.0], B)
-        mean[m] = rng.uniform(*DM_MEAN_STRENGTH, B)
-    if decide == "sum":  # no ties: equal and opposite coherences get the same sign
-        coh[2] = np.where(coh[1] == -coh[2], coh[1], coh[2])
-    decisive = coh[1] + coh[2] if decide == "sum" else coh[int(decide[-1])]
-    on, off = ep["stimulus"].T
-    stimuli = [(np.full(B, m), a, mean[m] + s * coh[m], on, off) for m in mods
-               for a, s in ((a1, 1), (a2, -1))]
-    latent = {"stim1_angle": a1, "stim2_angle": a2}
-    for m in (1, 2):
-        latent[f"coh_mod{m}"] = coh.get(m, np.full(B, np.nan))
-        latent[f"mean_mod{m}"] = mean.get(m, np.full(B, np.nan))
-    return _Trials(stimuli, np.where(decisive > 0, a1, a2), latent)
-
-
-_DM = dict(fixation=200, stimulus=(300, 700), decision=(300, 500))
-
-
-@_task("dm1", **_DM)
-def _dm1(rng, ep):
-    """Decision making 1 (Yang et al. 2019): two stimuli in ring 1 only; respond toward the
-    stronger."""
-    return _two_stimuli(rng, ep, mods=(1,), decide="mod1")
-
-
-@_task("dm2", **_DM)
-def _dm2(rng, ep):
-    """Decision making 2 (Yang et al. 2019): as dm1 in ring 2 only (its own ring, so dm1 and dm2
-    inputs differ)."""
-    return _two_stimuli(rng, ep, mods=(2,), decide="mod2")
-
-
-@_task("ctxdm1", **_DM)
-def _ctxdm1(rng, ep):
-    """Context DM 1 (Yang et al. 2019): both rings show the two directions (independent
-    coherences); ring 1 decides."""
-    return _two_stimuli(rng, ep, mods=(1, 2), decide="mod1")
-
-
-@_task("ctxdm2", **_DM)
-def _ctxdm2(rng, ep):
-    """Context DM 2 (Yang et al. 2019): as ctxdm1, but ring 2 decides."""
-    return _two_stimuli(rng, ep, mods=(1, 2), decide="mod2")
-
-
-@_task("multidm", **_DM)
-def _multidm(rng, ep):
-    """Multisensory DM (Yang et al. 2019): both rings; respond toward the direction stronger in
-    sum."""
-    return _two_stimuli(rng, ep, mods=(1, 2), decide="sum")
-
-
-def _sample_test(rng, ep, *, category: bool, respond_on_match: bool) -> _Trials:
-    """Sample (stim1) then, after a delay, test (stim2, on to the end), each in ring 1 or 2.
-    Match = same angle (else >= pi/2 apart) or, if category, same half-circle [0, pi) or
-    [pi, 2 pi) (angles >= 0.1 pi from the boundary). Respond toward the test iff
-    match == respond_on_match, else keep fixating."""
-    B = len(ep["decision"])
-    match = rng.random(B) < 0.5
-    if category:
-        cat1 = rng.integers(0, 2, B)
-        cat2 = np.where(match, cat1, 1 - cat1)
-        a1 = cat1 * math.pi + rng.uniform(0.1 * math.pi, 0.9 * math.pi, B)
-        a2 = cat2 * math.pi + rng.uniform(0.1 * math.pi, 0.9 * math.pi, B)
-    else:
-        a1 = rng.uniform(0, TWO_PI, B)
-        a2 = np.where(match, a1, (a1 + rng.uniform(0.5 * math.pi, 1.5 * math.pi, B)) % TWO_PI)
-    m1, m2 = rng.integers(1, 3, B), rng.integers(1, 3, B)
-    ones = np.ones(B)
-    test_on, end = ep["stim2"][:, 0], ep["decision"][:, 1]
-    stimuli = [(m1, a1, ones, *ep["stim1"].T), (m2, a2, ones, test_on, end)]
-    target = np.where(match == respond_on_match, a2, np.nan)
-    latent = dict(stim1_angle=a1, stim2_angle=a2, stim1_mod=m1, stim2_mod=m2, match=match)
-    return _Trials(stimuli, target, latent)
-
-
-_MATCH = dict(fixation=200, stim1=(200, 300), delay=(200, 400), stim2=(200, 300),
-              decision=(300, 400))
-
-
-@_task("dms", **_MATCH)
-def _dms(rng, ep):
-    """Delayed match-to-sample (Yang et al. 2019): respond toward the test if it matches the
-    sample's direction, else keep fixating."""
-    return _sample_test(rng, ep, category=False, respond_on_match=True)
-
-
-@_task("dnms", **_MATCH)
-def _dnms(rng, ep):
-    """Delayed non-match-to-sample (Yang et al. 2019): respond toward the test if its direction
-    differs from the sample's, else keep fixating."""
-    return _sample_test(rng, ep, category=False, respond_on_match=False)
-
-
-@_task("dmc", **_MATCH)
-def _dmc(rng, ep):
-    """Delayed match-to-category (Yang et al. 2019): respond toward the test if it is in the
-    sample's half-circle, else keep fixating."""
-    return _sample_test(rng, ep, category=True, respond_on_match=True)
-
-
-@_task("dnmc", **_MATCH)
-def _dnmc(rng, ep):
-    """Delayed non-match-to-category (Yang et al. 2019): respond toward the test if it is in the
-    other half-circle, else keep fixating."""
-    return _sample_test(rng, ep, category=True, respond_on_match=False)
-
-
-TASK_NAMES: tuple = tuple(_TASKS)
-
-
-def _check_names(names) -> list:
-    unknown = [n for n in names if not isinstance(n, str) or n not in _TASKS]
-    if unknown:
-        raise ValueError(f"unknown task name(s) {unknown}; valid names: {', '.join(_TASKS)}")
-    return list(names)
-
-
-def task_info(name: str) -> TaskInfo:
-    """The TaskInfo of a task (timing table, epochs, docstring)."""
-    return _TASKS[_check_names([name])[0]]
 
 
 # -- The grammar, applied to whole batches at once ((T, 1) time index vs (1, B) boundaries).
 
 
-def _check_batch_size(batch_size) -> int:
-    if not _is_int(batch_size) or batch_size <= 0:
-        error = ValueError if _is_int(batch_size) else TypeError
-        raise error(f"batch_size must be a positive int, got {batch_size!r}")
-    return int(batch_size)
-
-
 def _make_rng(seed) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is None or (_is_int(seed) and seed >= 0):
+    if seed is None or (is_int(seed) and seed >= 0):
         return np.random.default_rng(seed)
-    error = ValueError if _is_int(seed) else TypeError
+    error = ValueError if is_int(seed) else TypeError
     raise error(f"seed must be None, an int >= 0 or a numpy Generator, got {seed!r}")
 
 
@@ -505,13 +229,14 @@ def _build(names: tuple, counts: dict, cfg: TaskConfig, T: int, rng, shuffle: bo
                  task_names=tuple(names), dt=cfg.dt)
 
 
-def generate(task_name: str, batch_size: int, config: TaskConfig = TaskConfig(), seed=None,
-             T: int | None = None) -> Batch:
+def generate(task_name: str, batch_size: int, config: TaskConfig = TaskConfig(),  # noqa: B008 (frozen)
+             seed=None, T: int | None = None) -> Batch:
     """A batch of one task (context: one-hot of length 1). T defaults to the task's own length;
     a longer T lengthens the fixation epoch. seed: None, an int or a numpy Generator."""
-    info, B, cfg = task_info(task_name), _check_batch_size(batch_size), _check_config(config)
+    info, cfg = task_info(task_name), _check_config(config)
+    B = check_int(batch_size, "batch_size")
     need = info.n_steps(cfg)
-    if T is not None and (not _is_int(T) or T < need):
+    if T is not None and (not is_int(T) or T < need):
         raise ValueError(f"T must be an int >= {need} (the length of task {task_name!r} at "
                          f"dt = {cfg.dt:g} ms), got {T!r}")
     return _build((task_name,), {0: B}, cfg, need if T is None else int(T), _make_rng(seed),
@@ -521,7 +246,8 @@ def generate(task_name: str, batch_size: int, config: TaskConfig = TaskConfig(),
 class TaskSet:
     """Tasks sharing one trial length T (the longest of them) and a K-long one-hot context."""
 
-    def __init__(self, task_names: Sequence[str], config: TaskConfig = TaskConfig()):
+    def __init__(self, task_names: Sequence[str],
+                 config: TaskConfig = TaskConfig()):  # noqa: B008 (frozen)
         if isinstance(task_names, str) or not isinstance(task_names, Sequence):
             raise TypeError(f"task_names must be a list of task names such as ['go', 'anti'], "
                             f"got {task_names!r}")
@@ -539,7 +265,7 @@ class TaskSet:
 
     def sample(self, batch_size: int, seed=None) -> Batch:
         """batch_size // K trials of each task (the remainder to the first tasks), shuffled."""
-        B, K = _check_batch_size(batch_size), self.K
+        B, K = check_int(batch_size, "batch_size"), self.K
         counts = {k: B // K + (k < B % K) for k in range(K) if B // K + (k < B % K) > 0}
         return _build(self.names, counts, self.config, self.T, _make_rng(seed), shuffle=True)
 
@@ -547,10 +273,10 @@ class TaskSet:
         """Trials of one task of the set (name or index), with the set's T and context."""
         if isinstance(task, str) and task in self.names:
             task = self.names.index(task)
-        if not _is_int(task) or not 0 <= task < self.K:
+        if not is_int(task) or not 0 <= task < self.K:
             raise ValueError(f"task must be one of {list(self.names)} or an index in "
                              f"[0, {self.K}), got {task!r}")
-        B = _check_batch_size(batch_size)
+        B = check_int(batch_size, "batch_size")
         return _build(self.names, {int(task): B}, self.config, self.T, _make_rng(seed), False)
 
 
@@ -577,3 +303,11 @@ def performance_by_task(outputs: torch.Tensor, batch: Batch) -> dict:
     correct, ids = performance(outputs, batch).float().cpu(), batch.task_ids.cpu()
     return {name: correct[ids == k].mean().item() for k, name in enumerate(batch.task_names)
             if bool((ids == k).any())}
+
+
+__all__ = ["TASK_NAMES", "TaskConfig", "TaskInfo", "TaskSet", "Batch", "generate", "performance",
+           "performance_by_task", "task_info", "preferred_directions", "circular_distance",
+           "ring_bump", "TWO_PI", "BUMP_AMPLITUDE", "BUMP_WIDTH", "FIX_TARGET_ON",
+           "FIX_TARGET_OFF", "RING_BASELINE", "MASK_GRACE_MS", "MASK_BEFORE_GO", "MASK_RESPONSE",
+           "FIXATION_WEIGHT", "NOISE_DT_REF", "CORRECT_ANGLE", "DM_COHERENCES",
+           "DM_MEAN_STRENGTH"]

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ._validate import check_int, check_number
 from .modulation import ModelConfig, ModulatedRNN
 from .tasks import TaskSet, performance_by_task
 
@@ -47,6 +48,9 @@ def torch_threads(n: int | None):
 
 def masked_loss(outputs, targets, mask):
     """Weighted mean squared error: sum(mask * (y - y*)^2) / sum(mask)."""
+    for name, t in (("outputs", outputs), ("targets", targets), ("mask", mask)):
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
     if outputs.shape != targets.shape or outputs.shape != mask.shape:
         raise ValueError("outputs, targets and mask must have the same shape, got "
                          f"{tuple(outputs.shape)}, {tuple(targets.shape)}, {tuple(mask.shape)}")
@@ -71,13 +75,15 @@ class TrainConfig:
 
     def __post_init__(self):
         for name in ("batch_size", "max_steps", "eval_every", "eval_trials"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-                raise ValueError(f"TrainConfig.{name} must be a positive int, got {v!r}")
-        if not self.lr > 0:
-            raise ValueError(f"TrainConfig.lr must be > 0, got {self.lr}")
-        if not 0 <= self.criterion <= 1:
-            raise ValueError(f"TrainConfig.criterion must be in [0, 1], got {self.criterion}")
+            setattr(self, name, check_int(getattr(self, name), f"TrainConfig.{name}"))
+        self.seed = check_int(self.seed, "TrainConfig.seed", 0)
+        self.lr = check_number(self.lr, "TrainConfig.lr", 0, strict=True)
+        self.criterion = check_number(self.criterion, "TrainConfig.criterion", 0, 1)
+        self.weight_decay = check_number(self.weight_decay, "TrainConfig.weight_decay", 0)
+        if self.clip is not None:  # a negative max norm would flip the gradients' sign
+            self.clip = check_number(self.clip, "TrainConfig.clip (or None)", 0, strict=True)
+        if self.num_threads is not None:
+            self.num_threads = check_int(self.num_threads, "TrainConfig.num_threads (or None)")
 
 
 @dataclass
@@ -112,6 +118,7 @@ class History:
 def evaluate(model: ModulatedRNN, taskset: TaskSet, n_trials: int = 64, seed: int = 12345,
              noise: bool = True) -> dict[str, float]:
     """Fraction correct per task on ``n_trials`` fresh trials of each task."""
+    n_trials = check_int(n_trials, "n_trials")
     batch = taskset.sample(n_trials * taskset.K, seed)
     gen = torch.Generator().manual_seed(seed)
     out = model(batch.inputs, batch.context, generator=gen, noise=noise)
@@ -126,7 +133,10 @@ def fit(model: ModulatedRNN, taskset: TaskSet, config: TrainConfig | None = None
     """
     from tqdm.auto import tqdm
 
-    config = config or TrainConfig()
+    config = TrainConfig() if config is None else config
+    for name, value, cls in (("taskset", taskset, TaskSet), ("config", config, TrainConfig)):
+        if not isinstance(value, cls):
+            raise TypeError(f"fit: {name} must be a {cls.__name__}, got {type(value).__name__}")
     if model.config.n_contexts != taskset.K:
         raise ValueError(f"model expects contexts of length {model.config.n_contexts}, "
                          f"the task set has K = {taskset.K} tasks")

@@ -56,6 +56,21 @@ def test_bad_settings_raise_clear_errors(change, word):
         AmbiguityConfig(**{**TINY, **change})
 
 
+@pytest.mark.parametrize("change, allowed", [
+    (dict(mechanisms=("rule", "telepathy")), "choose from ('rule', 'excitability'"),
+    (dict(tasks=("go", "nope")), "choose from ('go', "),
+    (dict(n_hidden=0), "n_hidden must be an int >= 1, got 0"),
+    (dict(seeds=(0, 0)), "give each once"),
+    (dict(lambdas=(0, 1.2)), "in [0, 1], got 1.2"),
+    (dict(strengths=(0, 0.5)), "must end at 1"),
+    (dict(pairs=(("go", "dlygo"),)), "not in tasks ('go', 'anti')"),
+])
+def test_error_messages_say_what_is_allowed(change, allowed):
+    with pytest.raises(ValueError) as err:
+        AmbiguityConfig(**{**TINY, **change})
+    assert allowed in str(err.value)
+
+
 def test_presets_are_valid_and_ordered_by_size():
     q, d, f = AmbiguityConfig.quick(), AmbiguityConfig.default(), AmbiguityConfig.full()
     assert len(d.seeds) >= 3 and len(f.seeds) >= len(d.seeds)
@@ -166,7 +181,15 @@ def test_same_seed_same_numbers(tiny):
 def test_results_helpers_round_trip_and_statistics():
     import dataclasses
 
-    from neuromodlab.experiments.results import JSONResult, RunInfo, diff_ci, mean_ci, run_info
+    from neuromodlab.experiments.results import (
+        JSONResult,
+        RunInfo,
+        diff_ci,
+        format_ci,
+        markdown_table,
+        mean_ci,
+        run_info,
+    )
 
     @dataclasses.dataclass
     class R(JSONResult):
@@ -194,3 +217,9 @@ def test_results_helpers_round_trip_and_statistics():
     assert math.isnan(mean_ci([0.5])[1])
     d = diff_ci([1.0, 1.1, 0.9], [0.0, 0.1, -0.1])
     assert d["diff"] == pytest.approx(1.0) and d["lo"] > 0
+    # Welch by hand: se = sqrt(0.01 / 3 + 0.01 / 3), t_{0.975, 2} = 4.303
+    assert d["hi"] - d["diff"] == pytest.approx(4.303 * math.sqrt(0.02 / 3))
+    assert format_ci(0.5, 0.25, 0.75) == "0.50 [0.25, 0.75]"
+    assert format_ci({"mean": 0.5, "lo": math.nan, "hi": math.nan}) == "0.50"
+    assert format_ci(math.nan) == "n/a"
+    assert markdown_table(["a", "b"], [(1, "x")]) == "| a | b |\n|---|---|\n| 1 | x |"

@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -227,12 +228,50 @@ def test_release_follows_the_neuromatch_skeleton(release):
     assert any("set_seed(" in c.source for c in nb.cells if c.cell_type == "code")
 
 
+def _headed(cells, heading: str) -> list[int]:
+    """Indices of the markdown cells with a line starting with ``heading``."""
+    return [i for i, c in enumerate(cells) if c.cell_type == "markdown"
+            and re.search(rf"^{re.escape(heading)}", c.source, re.M)]
+
+
+def _python(source: str) -> ast.Module:
+    """A code cell's AST (IPython magics and shell lines dropped)."""
+    return ast.parse(re.sub(r"^\s*[%!].*$", "", source, flags=re.M))
+
+
+def _widget_names(cells) -> set:
+    """Names bound by ``from neuromodlab.widgets[.x] import ...`` / ``import ... as`` in code."""
+    names = set()
+    for cell in cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(_python(cell.source)):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                    "neuromodlab.widgets"):
+                names |= {a.asname or a.name for a in node.names}
+            elif isinstance(node, ast.Import):
+                names |= {a.asname for a in node.names
+                          if a.asname and a.name.startswith("neuromodlab.widgets")}
+    return names
+
+
+def _called_roots(source: str) -> set:
+    """Root names of every call in ``source`` (``mod.f(x)`` -> ``mod``, ``f(x)`` -> ``f``)."""
+    roots = set()
+    for node in ast.walk(_python(source)):
+        if isinstance(node, ast.Call):
+            func = node.func
+            while isinstance(func, ast.Attribute):
+                func = func.value
+            if isinstance(func, ast.Name):
+                roots.add(func.id)
+    return roots
+
+
 @pytest.mark.parametrize("release", RELEASES, ids=IDS)
 def test_think_boxes_have_collapsed_answers(release):
-    nb = nbh.read(release)
-    cells = nb.cells
-    thinks = [i for i, c in enumerate(cells) if c.cell_type == "markdown"
-              and re.search(r"^### Think! ", c.source, re.M)]
+    cells = nbh.read(release).cells
+    thinks = _headed(cells, "### Think! ")
     assert thinks, "no Think! box"
     for i in thinks:
         answer = cells[i + 1]
@@ -244,18 +283,17 @@ def test_think_boxes_have_collapsed_answers(release):
 
 @pytest.mark.parametrize("release", RELEASES, ids=IDS)
 def test_interactive_demos_use_a_neuromodlab_widget(release):
-    nb = nbh.read(release)
-    cells = nb.cells
-    demos = [i for i, c in enumerate(cells) if c.cell_type == "markdown"
-             and re.search(r"^### Interactive Demo ", c.source, re.M)]
+    cells = nbh.read(release).cells
+    demos = _headed(cells, "### Interactive Demo ")
     if FIRST_TUTORIAL in _rel(release):
         assert demos
+    widgets = _widget_names(cells)
     for i in demos:
         code = next(c for c in cells[i + 1:] if c.cell_type == "code")
         assert code.source.startswith("# @title")
-        module = re.findall(r"^from (neuromodlab\.widgets[\w.]*) import", "\n".join(
-            c.source for c in cells if c.cell_type == "code"), re.M)
-        assert module, "the demo must wrap a function of neuromodlab.widgets"
+        assert _called_roots(code.source) & widgets, (
+            f"the demo after cell {i} must call a function imported from neuromodlab.widgets "
+            f"(imported: {sorted(widgets)})")
 
 
 def test_no_think_answers_option_strips_them():
@@ -321,5 +359,131 @@ def test_grading_state_is_git_ignored(path):
 def test_cli_help_lists_the_subcommands():
     out = subprocess.run([sys.executable, "-m", "neuromodlab.grading", "--help"],
                          capture_output=True, text=True, check=True).stdout
-    for command in ("build", "autograde", "feedback", "export", "repair"):
-        assert command in out
+    for command in ("build", "repair", "autograde", "feedback", "export", "scores"):
+        assert re.search(rf"^\s+{command}\s", out, re.M), f"{command} missing from --help"
+
+
+# --- the CLI's errors say what is wrong and how to fix it (no nbgrader run) ---------------------
+
+A = "W1D1_MultitaskRNNs"
+
+
+@pytest.fixture
+def bare_course(tmp_path):
+    """A course with config and solutions only (not built, nothing handed in)."""
+    return gbuild.init_course(tmp_path / "course", ROOT)
+
+
+def _release_without_nbgrader(course):
+    """tutorials/<A>/ as if built (copied from the checked-in release)."""
+    dest = course / settings.RELEASE_DIR / A
+    dest.mkdir(parents=True)
+    for path in (ROOT / settings.RELEASE_DIR / A).glob("*.ipynb"):
+        (dest / path.name).write_bytes(path.read_bytes())
+
+
+def _cli_error(capsys, *argv):
+    from neuromodlab.grading.__main__ import main
+
+    assert main([*map(str, argv)]) == 1
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return captured.err
+
+
+def test_cli_error_outside_a_course(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    err = _cli_error(capsys, "scores", A)
+    assert f"no course at or above {tmp_path.resolve()}" in err and "--root" in err
+    err = _cli_error(capsys, "--root", tmp_path, "export")
+    assert "is not a course directory" in err and "nbgrader_config.py" in err
+
+
+@pytest.mark.parametrize("command", ["build --assignment", "repair", "autograde", "feedback",
+                                     "scores"])
+def test_cli_error_unknown_assignment_lists_the_known_ones(capsys, bare_course, command):
+    err = _cli_error(capsys, "--root", bare_course, *command.split(), "W1D1")
+    assert "unknown assignment 'W1D1'" in err
+    assert all(a in err for a in gbuild.assignments(ROOT))
+
+
+def test_cli_error_assignment_not_built(capsys, bare_course):
+    err = _cli_error(capsys, "--root", bare_course, "autograde", A)
+    assert f"no release of {A}" in err and f"build --assignment {A}" in err
+
+
+@pytest.mark.parametrize("command", ["repair", "autograde"])
+def test_cli_error_nothing_handed_in_says_how_to_collect(capsys, bare_course, command):
+    _release_without_nbgrader(bare_course)
+    err = _cli_error(capsys, "--root", bare_course, command, A)
+    assert f"no hand-ins of {A}" in err
+    assert f"nbgrader zip_collect {A}" in err and f"submitted/<student id>/{A}/" in err
+
+
+def test_cli_error_feedback_before_autograde(capsys, bare_course):
+    _release_without_nbgrader(bare_course)
+    err = _cli_error(capsys, "--root", bare_course, "feedback", A)
+    assert f"nothing autograded for {A}" in err and f"autograde {A}" in err
+
+
+def test_cli_error_without_nbgrader_says_how_to_install_it(capsys, bare_course, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "nbgrader" else real(name, *a))
+    for argv in (["build"], ["export"]):
+        err = _cli_error(capsys, "--root", bare_course, *argv)
+        assert "nbgrader is not installed" in err and '.[instructor]' in err
+
+
+# --- concurrent commands: the course lock and the file-by-file release -------------------------
+
+
+def test_course_lock_makes_a_second_command_wait(tmp_path):
+    """A second holder waits (and says so) until the first releases the lock; the lock is
+    re-entrant within a process (autograde calls repair)."""
+    held, leaving = tmp_path / "held", tmp_path / "leaving"
+    lock = tmp_path / gbuild.LOCK_FILE
+    lock.parent.mkdir(parents=True)
+    code = ("import fcntl, pathlib, time\n"  # another process holding the course's lock file
+            f"with open({str(lock)!r}, 'a') as f:\n"
+            "    fcntl.flock(f, fcntl.LOCK_EX)\n"
+            f"    pathlib.Path({str(held)!r}).touch()\n"
+            "    time.sleep(2)\n"
+            f"    pathlib.Path({str(leaving)!r}).touch()\n")
+    other = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        for _ in range(600):
+            if held.exists() or other.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert held.exists(), "the other process never took the lock"
+        messages = []
+        start = time.perf_counter()
+        with gbuild.course_lock(tmp_path, log=messages.append):
+            waited = time.perf_counter() - start
+            assert leaving.exists(), "got the lock while the other process still held it"
+            with gbuild.course_lock(tmp_path, log=messages.append):  # re-entrant: no wait
+                pass
+    finally:
+        assert other.wait(timeout=60) == 0
+    assert waited > 0.5
+    assert len(messages) == 1 and "waiting for another neuromodlab.grading command" in \
+        messages[0]
+
+
+def test_release_files_are_replaced_one_by_one(tmp_path):
+    new, old = tmp_path / "new", tmp_path / "old"
+    for d, files in ((new, {"a.ipynb": "A2", "same.ipynb": "S", "sub/c.txt": "C"}),
+                     (old, {"a.ipynb": "A1", "same.ipynb": "S", "stale.ipynb": "X",
+                            "gone/d.txt": "D"})):
+        for rel, text in files.items():
+            (d / rel).parent.mkdir(parents=True, exist_ok=True)
+            (d / rel).write_text(text)
+    same_inode = (old / "same.ipynb").stat().st_ino
+    gbuild._replace_tree(new, old)
+    got = {p.relative_to(old).as_posix(): p.read_text() for p in old.rglob("*") if p.is_file()}
+    assert got == {"a.ipynb": "A2", "same.ipynb": "S", "sub/c.txt": "C"}
+    assert not (old / "gone").exists()
+    assert (old / "same.ipynb").stat().st_ino == same_inode  # unchanged files are not touched

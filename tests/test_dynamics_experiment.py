@@ -39,8 +39,8 @@ def dyn():
 
 
 @pytest.mark.parametrize("change, word", [
-    (dict(pair=("go",)), "pair"),
-    (dict(pair=("go", "dlygo")), "pairs"),
+    (dict(pair=("go",)), "pair: each entry must be two different names"),
+    (dict(pair=("go", "dlygo")), r"pair: \['dlygo'\] of \('go', 'dlygo'\) not in tasks"),
     (dict(tasks=()), "tasks"),
     (dict(n_hidden=0), "n_hidden"),
     (dict(lambdas=(0, 2)), "lambdas"),
@@ -100,10 +100,12 @@ def test_json_round_trip_is_lossless(dyn):
     assert back.to_json() == text
 
 
-def test_quick_preset_matches_ambiguity_training():
+def test_presets_match_ambiguity_training():
     from neuromodlab.experiments.ambiguity import AmbiguityConfig
 
     q, a = DynamicsConfig.quick(), AmbiguityConfig.quick()
     assert q.training_settings() == {k: getattr(a, k) for k in q.training_settings()}
-    d, ad = DynamicsConfig.default(), AmbiguityConfig.default()
-    assert d.training_settings() == {k: getattr(ad, k) for k in d.training_settings()}
+    for mode in ("default", "full"):
+        d, ad = getattr(DynamicsConfig, mode)(), getattr(AmbiguityConfig, mode)()
+        assert d.training_settings() == {k: getattr(ad, k) for k in d.training_settings()}
+        assert d.pair in ad.pairs and d.lambdas[-1] == 1.0

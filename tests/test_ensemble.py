@@ -12,11 +12,11 @@ from neuromodlab import ensemble as ens_mod
 from neuromodlab.ensemble import (
     Ensemble,
     _clip_per_member,
-    _EnsembleRollout,
     _MemberAdam,
     _pooled_batch,
     fit_ensemble,
 )
+from neuromodlab.ensemble_rollout import _EnsembleRollout
 from neuromodlab.modulation import MECHANISMS, ModelConfig, ModulatedRNN
 from neuromodlab.tasks import TaskSet
 from neuromodlab.train import TrainConfig, fit
@@ -260,7 +260,22 @@ def test_pooled_batches_are_balanced_and_independent():
     assert batch["mask"].shape == batch["targets"].shape == (4, ts.T, 10, ts.n_out)
     counts = context.sum(1)  # (members, K): 10 trials = 4 + 3 + 3, as TaskSet.sample
     assert torch.equal(counts, torch.tensor([[4.0, 3.0, 3.0]] * 4))
-    assert not torch.equal(batch["inputs"][0], batch["inputs"][1])
+    # every trial of the stream is dealt to one member only: no two trials are the same
+    trials = batch["inputs"].transpose(1, 2).reshape(4 * 10, -1)
+    assert len(torch.unique(trials, dim=0)) == 4 * 10
+    # each dealt trial is one trial of the stream, intact (inputs, targets and mask together)
+    # and of the task its context names: replay the stream's draws (task by task, 4 x counts)
+    rng = np.random.default_rng(0)
+    stream = [ts.sample_task(k, 4 * int(counts[0, k]), rng) for k in range(ts.K)]
+    ids = context.argmax(-1)
+    for a in range(4):
+        for b in range(10):
+            part = stream[int(ids[a, b])]
+            hit = [n for n in range(part.inputs.shape[1])
+                   if torch.equal(part.inputs[:, n], batch["inputs"][a, :, b])]
+            assert len(hit) == 1
+            assert torch.equal(part.targets[:, hit[0]], batch["targets"][a, :, b])
+            assert torch.equal(part.mask[:, hit[0]], batch["mask"][a, :, b])
 
 
 def test_fit_ensemble_pooled_runs_and_records():

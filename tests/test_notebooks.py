@@ -232,15 +232,31 @@ def _scores(graded, assignment, notebook):
 def test_solutions_execute_without_error_within_budget(graded, source, record_property, capsys):
     assignment, name = source.parent.name, source.stem
     nb = grades.autograded_notebook(graded.root, assignment, "perfect", name)
-    assert grades.error_names(nb) == [], f"{name} (solutions) raised errors"
+    errors = grades.error_names(nb)
+    assert errors == [], f"{name} (solutions) raised errors {errors}" + _widget_timeout_note(
+        nb, errors)
     seconds = grades.execution_seconds(nb)
     blank = grades.execution_seconds(grades.autograded_notebook(graded.root, assignment, "blank",
                                                                 name))
+    assert seconds is not None and blank is not None, "no execution timings recorded"
     record_property("execution_seconds", seconds)
     with capsys.disabled():
         print(f"\n[time] {assignment}/{name}: solutions {seconds:.1f} s, "
               f"release {blank:.1f} s (budget {settings.DEFAULT_TIME_BUDGET_S:.0f} s)")
-    assert seconds is not None and seconds < settings.DEFAULT_TIME_BUDGET_S
+    assert seconds < settings.DEFAULT_TIME_BUDGET_S
+
+
+def _widget_timeout_note(nb, errors) -> str:
+    """A hint when a cell that displays a widget timed out: most likely nbclient#312 (the
+    reply is lost and nbclient waits for the whole cell timeout; seen under heavy load), not a
+    bug of the notebook. The test still fails: re-run it, and investigate if it repeats."""
+    widget_timeouts = [i for i, ename in errors if ename == "CellTimeoutError"
+                       and "_demo(" in nb.cells[i].source]
+    if not widget_timeouts:
+        return ""
+    return (f"\ncells {widget_timeouts} display a widget and timed out: probably "
+            "jupyter/nbclient#312 (see docs/instructors.md, Troubleshooting); re-run, and "
+            "investigate if it happens again")
 
 
 @notebooks
@@ -337,7 +353,9 @@ def test_broken_hand_in_is_graded(graded, student):
     scores = _scores(graded, *MATRIX)
     zero = BROKEN[student][2]
     got = scores[student]
-    assert got, f"{student} has no grades"
+    source = nbh.read(graded.root / settings.SOURCE_DIR / MATRIX[0] / f"{MATRIX[1]}.ipynb")
+    assert set(got) == {nbh.grade_id(c) for c in source.cells if nbh.is_test(c)}, \
+        f"{student} is not graded on every test cell"
     for gid, (score, top) in got.items():
         expected = 0.0 if zero == "all" or gid in zero else top
         assert score == expected, f"{student}: {gid} scored {score}, expected {expected}"

@@ -360,3 +360,49 @@ def test_console_script_target_exists():
     assert spec is not None, f"{module} is missing"
     text = Path(spec.origin).read_text()
     assert re.search(rf"^def {func}\(", text, re.M), f"{module} defines no {func}()"
+
+
+def test_top_level_exports_resolve_lazily():
+    """``from neuromodlab import TaskSet, build_model, fit`` works, each name is the object of
+    the module that defines it, and ``import neuromodlab`` alone does not import torch."""
+    nml = importlib.import_module("neuromodlab")
+    for module, names in nml._EXPORTS.items():
+        mod = importlib.import_module(f"neuromodlab.{module}")
+        for name in names:
+            assert getattr(nml, name) is getattr(mod, name), name
+    assert set(nml.__all__) <= set(dir(nml))
+    code = ("import sys, neuromodlab; assert 'torch' not in sys.modules, 'torch imported'; "
+            "from neuromodlab import TaskSet, build_model, fit; print(TaskSet.__module__)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "neuromodlab.tasks"
+    with pytest.raises(AttributeError, match="no attribute 'fitt'"):
+        nml.fitt  # noqa: B018
+
+
+def test_every_plot_function_resolves_from_the_plotting_package():
+    """Every ``plot_*`` of every module in neuromodlab/plotting/ (found on disk, independently
+    of the package's own discovery) is reachable as ``neuromodlab.plotting.<name>``."""
+    import pkgutil
+
+    plotting = importlib.import_module("neuromodlab.plotting")
+    folder = Path(plotting.__file__).parent
+    modules = sorted(p.stem for p in folder.glob("*.py") if not p.stem.startswith("_"))
+    assert {"trials", "training", "dynamics", "rule", "activity", "modulation", "synaptic",
+            "ambiguity", "packing"} <= set(modules)
+    assert modules == sorted(m.name for m in pkgutil.iter_modules([str(folder)]))
+    owners = {}
+    for name in modules:
+        mod = importlib.import_module(f"neuromodlab.plotting.{name}")
+        for attr in dir(mod):
+            if attr.startswith("plot_") and callable(getattr(mod, attr)):
+                owners.setdefault(attr, set()).add(getattr(mod, attr).__module__)
+    assert len(owners) > 30
+    for attr, defined_in in owners.items():
+        assert len(defined_in) == 1, f"{attr} is defined in {sorted(defined_in)}"
+        function = getattr(plotting, attr)
+        assert function.__module__ == defined_in.pop() and function.__name__ == attr
+    assert set(owners) <= set(dir(plotting))
+    with pytest.raises(AttributeError, match="no figure function 'plot_nothing'"):
+        plotting.plot_nothing  # noqa: B018

@@ -157,21 +157,28 @@ def test_the_public_rollout_uses_the_fused_loop_by_default():
     assert CTRNN(RNNConfig(2, 2, 4)).fused is True
 
 
-def test_noise_scale_is_sqrt_2_alpha_sigma():
+@pytest.mark.parametrize("fused", [True, False])
+def test_noise_scale_is_sqrt_2_alpha_sigma(fused):
+    """alpha = 0.1, sigma = 0.3: std sqrt(0.2) * 0.3 = 0.134. The alternatives a slip would give
+    (no sqrt(2): 0.095; alpha instead of sqrt(alpha): 0.042; sqrt(2 alpha) / alpha: 1.34) are
+    > 25% away; 10^5 samples estimate the std to ~0.3%, so a 2% tolerance separates them."""
     cfg = RNNConfig(n_in=1, n_out=1, n_hidden=200, sigma_rec=0.3, dt=10, tau=100)
     net = CTRNN(cfg)
+    assert net.noise_std == pytest.approx(math.sqrt(2 * 0.1) * 0.3, rel=1e-12)
     with torch.no_grad():
         net.W_rec.zero_()
         net.W_in.zero_()
-    out = net(torch.zeros(1, 500, 1), generator=torch.Generator().manual_seed(0))
+    out = net(torch.zeros(2, 500, 1), generator=torch.Generator().manual_seed(0), fused=fused)
     # one step from x = 0 with no drive leaves only the noise
     std = out.states[0].std().item()
-    assert abs(std - math.sqrt(2 * 0.1) * 0.3) < 0.01
+    assert std == pytest.approx(math.sqrt(2 * 0.1) * 0.3, rel=0.02)
+    # the second step: the first step's noise decays by (1 - alpha) and fresh noise adds up
+    assert out.states[1].std().item() == pytest.approx(std * math.sqrt(1 + 0.9**2), rel=0.02)
 
 
 def test_noise_off_is_deterministic_and_generator_reproducible():
     net = make_net()
-    inputs = torch.randn(5, 2, 3, dtype=torch.float64)
+    inputs = torch.randn(5, 2, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     a = net(inputs, noise=False).outputs
     b = net(inputs, noise=False).outputs
     assert torch.equal(a, b)
@@ -183,7 +190,7 @@ def test_noise_off_is_deterministic_and_generator_reproducible():
 
 def test_gradients_match_finite_differences():
     net = make_net("tanh", n=4)
-    inputs = torch.randn(6, 2, 3, dtype=torch.float64)
+    inputs = torch.randn(6, 2, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
 
     def f(W_rec):
         with torch.no_grad():
@@ -215,18 +222,29 @@ def test_inits():
     assert torch.equal(a, b) and not torch.equal(a, c)
 
 
-@pytest.mark.parametrize("kwargs, word", [
-    (dict(n_in=0, n_out=2), "n_in"),
-    (dict(n_in=2, n_out=-1), "n_out"),
-    (dict(n_in=2, n_out=2, n_hidden=2.5), "n_hidden"),
-    (dict(n_in=2, n_out=2, activation="sigmoid"), "activation"),
-    (dict(n_in=2, n_out=2, init="xavier"), "init"),
-    (dict(n_in=2, n_out=2, dt=200, tau=100), "dt"),
-    (dict(n_in=2, n_out=2, sigma_rec=-1), "sigma_rec"),
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(n_in=0, n_out=2), ValueError, "RNNConfig.n_in must be an int >= 1, got 0"),
+    (dict(n_in=2, n_out=-1), ValueError, "RNNConfig.n_out must be an int >= 1, got -1"),
+    (dict(n_in=2, n_out=2, n_hidden=2.5), TypeError, "n_hidden must be an int >= 1, got 2.5"),
+    (dict(n_in=2, n_out=2, activation="sigmoid"), ValueError, "activation must be one of"),
+    (dict(n_in=2, n_out=2, init="xavier"), ValueError, "init must be one of"),
+    (dict(n_in=2, n_out=2, dt=200, tau=100), ValueError, r"dt \(200 ms\) must not exceed tau"),
+    (dict(n_in=2, n_out=2, dt="20"), TypeError, "dt must be a finite number > 0, got '20'"),
+    (dict(n_in=2, n_out=2, tau=0), ValueError, "tau must be a finite number > 0, got 0"),
+    (dict(n_in=2, n_out=2, sigma_rec=-1), ValueError, "sigma_rec must be a finite number >= 0"),
+    (dict(n_in=2, n_out=2, sigma_rec=float("nan")), ValueError, "sigma_rec .* got nan"),
+    (dict(n_in=2, n_out=2, w_rec_gain=float("inf")), ValueError, "w_rec_gain .* got inf"),
+    (dict(n_in=2, n_out=2, seed=1.5), TypeError, "seed must be an int, got 1.5"),
 ])
-def test_bad_config_names_the_argument(kwargs, word):
-    with pytest.raises(ValueError, match=word):
+def test_bad_config_names_the_argument(kwargs, error, message):
+    with pytest.raises(error, match=message):
         RNNConfig(**kwargs)
+
+
+def test_config_accepts_numpy_scalars_and_stores_python_types():
+    cfg = RNNConfig(np.int64(3), np.int32(2), n_hidden=np.int64(8), dt=np.float32(10), tau=100)
+    assert (cfg.n_in, cfg.n_out, cfg.n_hidden, cfg.dt) == (3, 2, 8, 10.0)
+    assert type(cfg.n_hidden) is int and type(cfg.dt) is float and cfg.alpha == 0.1
 
 
 def test_bad_inputs_raise_clear_errors():
@@ -243,3 +261,11 @@ def test_bad_inputs_raise_clear_errors():
         net(np.zeros((4, 2, 3)))
     with pytest.raises(ValueError, match="x0 must have shape"):
         net(torch.zeros(4, 2, 3), x0=torch.zeros(3, 5))
+    with pytest.raises(TypeError, match=r"inputs has dtype torch.float64 .* weights are "
+                                        r"torch.float32: convert"):
+        net(torch.zeros(4, 2, 3, dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"u must be a tensor with last dimension 3 "
+                                         r"\(shape \(B, 3\)\), got \(2, 4\)"):
+        net.step(torch.zeros(2, 5), torch.zeros(2, 4))
+    with pytest.raises(ValueError, match="x must be a tensor with last dimension 5"):
+        net.step(torch.zeros(2, 4), torch.zeros(2, 3))

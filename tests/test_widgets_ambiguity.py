@@ -95,8 +95,10 @@ def test_ambiguity_demo_builds_and_updates_headless():
 def test_references_agree_with_the_library():
     lam = torch.tensor([0.0, 0.3, 1.0])
     ref = ca.reference_blend_context(2, 0, lam, 4)
-    assert torch.allclose(ref, torch.stack([modulation.mix_context(2, 0, float(v), 4)
-                                            for v in lam]))
+    by_hand = torch.tensor([[0.0, 0.0, 1.0, 0.0],    # l = 0: all task 2
+                            [0.3, 0.0, 0.7, 0.0],    # l = 0.3
+                            [1.0, 0.0, 0.0, 0.0]])   # l = 1: all task 0
+    assert torch.allclose(ref, by_hand)
     model, batch_i, batch_j = ca.tiny_problem("synaptic", n_trials=24)
     conflict = amb.conflict_trials(batch_i, batch_j)
     assert bool(conflict.all())  # go/anti: every trial conflicts
@@ -212,3 +214,46 @@ def test_not_implemented_passes_through_and_falls_back():
             check(unfinished)
     fn = ca.yours_or_reference(unfinished, ca.reference_switch_point, [0.0, 1.0], [1.0, 0.0])
     assert fn is ca.reference_switch_point
+
+
+# --- the tutorial's figures (neuromodlab.plotting.cues) -----------------------------------------
+
+
+def test_plot_sweep_draws_the_three_fractions_and_the_mark():
+    from neuromodlab.plotting import cues
+
+    lams = np.linspace(0, 1, 5)
+    fractions = (1 - lams, lams * 0.5, lams * 0.5)
+    fig = cues.plot_sweep(lams, fractions, ("go", "anti"), mark=0.25)
+    lines = {ln.get_label(): ln for ln in fig.axes[0].get_lines()}
+    for label, values in zip(("follows go", "follows anti", "follows neither"), fractions,
+                             strict=True):
+        assert np.allclose(lines[label].get_ydata(), values)
+    assert np.allclose(lines["l = 0.25"].get_xdata(), 0.25)
+    assert "(dimensionless)" in fig.axes[0].get_xlabel()
+
+
+def test_plot_mechanism_sweeps_one_panel_each_with_its_switch_point():
+    from neuromodlab.plotting import cues
+
+    lams = np.linspace(0, 1, 5)
+    sweeps = {"rule": (1 - lams, lams, 0 * lams), "synaptic": (0 * lams, lams, 1 - lams)}
+    fig = cues.plot_mechanism_sweeps(lams, sweeps, {"rule": 0.5, "synaptic": math.nan})
+    axes = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in axes] == ["rule", "synaptic"]
+    dashed = [ln for ln in axes[0].get_lines() if ln.get_linestyle() == "--"]
+    assert len(dashed) == 1 and np.allclose(dashed[0].get_xdata(), 0.5)
+    assert not [ln for ln in axes[1].get_lines() if ln.get_linestyle() == "--"]  # NaN: none
+    assert fig.legends or axes[-1].get_legend()  # one legend, outside the panels if possible
+    fig.canvas.draw()
+
+
+def test_plot_cue_variants_one_line_per_mechanism():
+    from neuromodlab.plotting import cues
+
+    s, sd = [0.0, 0.5, 1.0], [0.0, 1.0]
+    weak = {"rule": ([0.2, 0.6, 1.0],), "excitability": ([0.1, 0.5, 1.0],)}
+    noisy = {"rule": ([1.0, 0.3],), "excitability": ([1.0, 0.4],)}
+    ax_w, ax_n = cues.plot_cue_variants(s, weak, sd, noisy).axes
+    assert [list(ln.get_ydata()) for ln in ax_w.get_lines()] == [[0.2, 0.6, 1.0], [0.1, 0.5, 1.0]]
+    assert ax_w.xaxis_inverted() and all(ax.get_xlabel() for ax in (ax_w, ax_n))

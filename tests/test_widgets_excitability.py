@@ -217,3 +217,38 @@ def test_task_effects_are_the_one_hot_columns():
     mod = modulation.Excitability(3, 5, seed=2)
     gain, bias = cexc.task_effects(mod)
     assert torch.allclose(gain, 1 + mod.G.detach().T) and torch.allclose(bias, mod.B.detach().T)
+
+
+def test_plot_fi_curves_draws_what_the_rate_function_computes():
+    def rate_fn(x, gain, bias):
+        return torch.relu(gain * x + bias)
+
+    fig = pmod.plot_fi_curves(rate_fn, gains=(2.0, -1.0), biases=(0.5,))
+    ax_gain, ax_bias = fig.axes
+    lines = [ln for ln in ax_gain.get_lines() if ln.get_label().startswith("g =")]
+    x = lines[0].get_xdata()
+    assert np.allclose(lines[0].get_ydata(), np.maximum(2 * x, 0))
+    assert np.allclose(lines[1].get_ydata(), np.maximum(-x, 0))
+    (bias_line,) = [ln for ln in ax_bias.get_lines() if ln.get_label().startswith("b =")]
+    assert np.allclose(bias_line.get_ydata(), np.maximum(x + 0.5, 0))
+    assert all("(a.u.)" in ax.get_xlabel() for ax in fig.axes)
+
+
+def test_unit_axis_says_how_units_are_sorted():
+    gain, bias = torch.ones(2, 4), torch.randn(2, 4)
+    assert pmod.plot_gain_bias(gain, bias, ["a", "b"]).axes[0].get_xlabel() == "unit"
+    fig = pmod.plot_gain_bias(gain, bias, ["a", "b"], order=torch.argsort(bias[0]),
+                              order_label="sorted by bias in a")
+    assert fig.axes[0].get_xlabel() == "unit (sorted by bias in a)"
+    silent = torch.tensor([[True, False, False, True], [True, True, False, False]])
+    assert pmod.plot_silent_units(silent, ["a", "b"]).axes[0].get_xlabel() == "unit"
+
+
+def test_plot_similarity_grid_places_every_matrix():
+    S = {("gain", "before"): torch.eye(2), ("gain", "after"): -torch.eye(2),
+         ("bias", "before"): torch.zeros(2, 2)}
+    fig = pmod.plot_similarity_grid(S, ["a", "b"])
+    panels = {ax.get_title(): ax for ax in fig.axes if ax.get_title()}
+    assert set(panels) == {"gain: before", "gain: after", "bias: before"}
+    assert np.allclose(panels["gain: after"].get_images()[0].get_array(), -np.eye(2))
+    assert sum(not ax.axison for ax in fig.axes) == 1  # (bias, after) was not given

@@ -106,7 +106,7 @@ def test_checks_pass_not_implemented_through(check):
 def test_check_capacity_rejects_typical_mistakes():
     def strict(ks, r):  # every smaller K required as well
         cap = 0
-        for k, v in zip(ks, r):
+        for k, v in zip(ks, r, strict=True):
             if not v:
                 break
             cap = k
@@ -115,8 +115,9 @@ def test_check_capacity_rejects_typical_mistakes():
     mistakes = [
         lambda ks, r: sum(bool(v) for v in r),                                   # counts successes
         lambda ks, r: max([i for i, v in enumerate(r) if v], default=0),         # an index
-        lambda ks, r: max([k for k, v in zip(ks, r) if v]),                      # fails on none
-        lambda ks, r: ([0] + [k for k, v in zip(ks, r) if v])[-1] if r[0] else 0,  # needs K = 1
+        lambda ks, r: max([k for k, v in zip(ks, r, strict=True) if v]),         # fails on none
+        # needs K = 1:
+        lambda ks, r: ([0] + [k for k, v in zip(ks, r, strict=True) if v])[-1] if r[0] else 0,
         strict,
     ]
     for wrong in mistakes:
@@ -164,3 +165,27 @@ def test_check_capacity_summary_rejects_typical_mistakes():
     for wrong in (population_sd, no_single_seed_case):
         with pytest.raises(CheckFailed):
             cp.check_capacity_summary(wrong)
+
+
+# --- the tutorial's figures (neuromodlab.plotting.pathways) -------------------------------------
+
+
+def test_plot_budgets_draws_the_counts():
+    from neuromodlab.plotting import pathways
+
+    fig = pathways.plot_budgets(cp.reference_params_per_task, (8, 16))
+    lines = {ln.get_label(): ln for ln in fig.axes[0].get_lines()}
+    assert set(lines) == set(pathways.MECHANISMS)
+    assert list(lines["synaptic"].get_ydata()) == [16, 32]
+    assert list(lines["combined"].get_ydata()) == [32, 64]
+
+
+def test_plot_init_probe_bar_heights():
+    from neuromodlab.plotting import pathways
+
+    rows = [dict(mechanism=m, init_std=s, output_gap=g, grad_norm=2 * g)
+            for m, s, g in (("rule", 0.0, 0.0), ("rule", 0.33, 0.3),
+                            ("synaptic", 0.0, 0.0), ("synaptic", 0.33, 0.1))]
+    ax_gap, ax_grad = pathways.plot_init_probe(rows).axes
+    assert [p.get_height() for p in ax_gap.patches] == [0.0, 0.0, 0.3, 0.1]
+    assert [p.get_height() for p in ax_grad.patches] == [0.0, 0.0, 0.6, 0.2]

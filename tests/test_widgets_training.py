@@ -246,24 +246,33 @@ def test_checks_accept_the_references(capsys):
     assert capsys.readouterr().out.count("checks passed") == 6
 
 
-def test_reference_masked_mse_is_the_library_loss():
-    from neuromodlab.train import masked_loss
+def test_reference_masked_mse_by_hand():
+    # T = 2, B = 1, two outputs; errors 1, 2, 3, 4 with weights 1, 0, 0.5, 2:
+    # (1*1 + 0*4 + 0.5*9 + 2*16) / (1 + 0 + 0.5 + 2) = 37.5 / 3.5
+    outputs = torch.tensor([[[1.0, 2.0]], [[3.0, 4.0]]])
+    targets = torch.zeros(2, 1, 2)
+    mask = torch.tensor([[[1.0, 0.0]], [[0.5, 2.0]]])
+    loss = checks.reference_masked_mse(outputs, targets, mask)
+    assert loss.ndim == 0 and loss.item() == pytest.approx(37.5 / 3.5)
 
-    batch = tasks.TaskSet(["go", "dms"]).sample(8, seed=0)
-    y = torch.rand(batch.targets.shape)
-    assert torch.allclose(checks.reference_masked_mse(y, batch.targets, batch.mask),
-                          masked_loss(y, batch.targets, batch.mask))
 
-
-def test_reference_pca_matches_the_library():
-    from neuromodlab.analysis import pca
-
-    X = torch.randn(50, 6, generator=torch.Generator().manual_seed(3)) * torch.arange(1, 7)
+def test_reference_pca_recovers_known_axes():
+    # Data with known principal axes: orthonormal directions Q[:, k] with standard deviations
+    # 6, 3, 1, 0.1 (well separated), so the components, the variance ratios and the scores are
+    # known in closed form up to sign.
+    gen = torch.Generator().manual_seed(3)
+    Q, _ = torch.linalg.qr(torch.randn(6, 6, generator=gen, dtype=torch.float64))
+    stds = torch.tensor([6.0, 3.0, 1.0, 0.1], dtype=torch.float64)
+    raw = torch.randn(4000, 4, generator=gen, dtype=torch.float64)
+    raw = (raw - raw.mean(0)) / raw.std(0, unbiased=False)  # exactly unit variance
+    raw = torch.linalg.qr(raw)[0] * raw.shape[0] ** 0.5     # and exactly uncorrelated
+    X = (raw * stds) @ Q[:, :4].T + 5.0                     # plus an offset to centre away
     Z, comps, ratio = checks.reference_pca_project(X, 3)
-    ref = pca(X, 3)
-    assert torch.allclose((comps @ ref.components.T).abs().diagonal(), torch.ones(3), atol=1e-4)
-    assert torch.allclose(ratio, ref.explained_variance_ratio.float(), atol=1e-5)
-    assert torch.allclose(Z.abs(), ref.transform(X).abs(), atol=1e-4)
+    assert torch.allclose((comps.double() @ Q[:, :3]).abs().diagonal(),
+                          torch.ones(3, dtype=torch.float64), atol=1e-4)
+    expected = stds[:3] ** 2 / (stds ** 2).sum()
+    assert torch.allclose(ratio.double(), expected, atol=1e-5)
+    assert torch.allclose(Z.double().abs(), (raw[:, :3] * stds[:3]).abs(), atol=1e-3)
 
 
 def _unfinished(*args, **kwargs):

@@ -37,7 +37,8 @@ Design (ours; reduced, inspired by Vedovati & Ching 2024 -- only their abstract 
 
 Entry points: :class:`AmbiguityConfig` (``quick()``, ``default()``, ``full()``),
 :func:`run_ambiguity` -> :class:`AmbiguityResult` (JSON round trip through
-:mod:`neuromodlab.experiments.results`), :func:`probe_pair` for one trained network.
+:mod:`neuromodlab.experiments.results`), :func:`probe_pair` for one trained network. Training
+(step 1, shared with :mod:`.dynamics`) is in :mod:`.networks`; its names are re-exported here.
 """
 
 from __future__ import annotations
@@ -49,39 +50,34 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..modulation import MECHANISMS, ModulatedRNN, build_model, mix_context
-from ..tasks import CORRECT_ANGLE, TASK_NAMES, TaskConfig, TaskSet, circular_distance, performance
-from ..train import History, TrainConfig, fit, torch_threads
+from .._validate import check_number
+from ..modulation import ModulatedRNN, mix_context, noisy_context, weak_context
+from ..tasks import CORRECT_ANGLE, TaskConfig, TaskSet, circular_distance, performance
+from ..train import TrainConfig, torch_threads
+from ._config import (
+    Presets,
+    check_training,
+    increasing_grid,
+    int_tuple,
+    mechanism_names,
+    name_pairs,
+    task_names,
+)
+from .networks import (  # training is shared with .dynamics; re-exported here
+    BACKENDS,
+    NetworkRecord,
+    train_mechanism_job,
+    train_mechanisms,
+    train_networks,
+)
 from .results import JSONResult, RunInfo, mean_ci, run_info
 
 COMPARED = ("rule", "excitability", "synaptic", "combined")
 FORMS = ("blend", "weak", "noisy")
 
 
-def _grid(values, name: str, lo: float | None = 0.0, hi: float | None = 1.0) -> tuple:
-    try:
-        values = tuple(float(v) for v in values)
-    except TypeError as err:
-        raise ValueError(f"{name} must be a sequence of numbers, got {values!r}") from err
-    if not values:
-        raise ValueError(f"{name} is empty")
-    for v in values:
-        if not math.isfinite(v) or (lo is not None and v < lo) or (hi is not None and v > hi):
-            span = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
-            raise ValueError(f"{name} must lie in {span}, got {v}")
-    if list(values) != sorted(set(values)):
-        raise ValueError(f"{name} must be strictly increasing, got {values}")
-    return values
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
-
-
 @dataclass
-class AmbiguityConfig(JSONResult):
+class AmbiguityConfig(Presets, JSONResult):
     """Settings of the ambiguity experiment (see the module docstring for the design).
 
     tasks: trained together (one context channel each); pairs: ordered (i, j) conflicting
@@ -90,6 +86,10 @@ class AmbiguityConfig(JSONResult):
     weakened and noisy cue grids; n_trials: conflict-scored trials per pair and condition;
     include: which networks enter the statistics, "reached" (only those that met the
     criterion) or "all".
+
+    Presets: ``quick()`` (seconds: two tasks, tiny networks, a few training steps);
+    ``default()`` (the reduced experiment of ``reproduce``, a few minutes); ``full()`` (four
+    tasks adding the delayed pair, 8 seeds, a finer blend grid; tens of minutes).
     """
 
     tasks: tuple[str, ...] = ("go", "anti")
@@ -112,84 +112,32 @@ class AmbiguityConfig(JSONResult):
     stim_noise: float = 0.1
     include: str = "reached"
 
+    QUICK = dict(tasks=("go", "anti"), pairs=(("go", "anti"),), seeds=(0, 1), n_hidden=16,
+                 max_steps=40, eval_every=20, lambdas=(0, 0.25, 0.5, 0.75, 1),
+                 strengths=(0, 0.5, 1), noise_stds=(0, 0.5, 1), n_trials=48, include="all")
+    FULL = dict(tasks=("go", "anti", "dlygo", "dlyanti"),
+                pairs=(("go", "anti"), ("anti", "go"), ("dlygo", "dlyanti")),
+                seeds=tuple(range(8)), max_steps=6000,
+                lambdas=tuple(round(0.05 * k, 10) for k in range(21)), n_trials=512)
+
     def __post_init__(self):
-        if isinstance(self.tasks, str) or not len(self.tasks):
-            raise ValueError(f"tasks must be a non-empty list of task names, got {self.tasks!r}")
-        unknown = [t for t in self.tasks if t not in TASK_NAMES]
-        if unknown:
-            raise ValueError(f"tasks: unknown task(s) {unknown}; choose from {TASK_NAMES}")
-        if len(set(self.tasks)) != len(self.tasks):
-            raise ValueError(f"tasks has duplicates: {self.tasks}")
-        self.tasks = tuple(self.tasks)
-        if not len(self.pairs):
-            raise ValueError("pairs is empty: give at least one (task_i, task_j) to blend")
-        pairs = []
-        for pair in self.pairs:
-            if isinstance(pair, str) or len(pair) != 2:
-                raise ValueError(f"pairs: each entry must be (task_i, task_j), got {pair!r}")
-            i, j = pair
-            if i not in self.tasks or j not in self.tasks:
-                raise ValueError(f"pairs: both tasks of {pair} must be in tasks {self.tasks}")
-            if i == j:
-                raise ValueError(f"pairs: a pair needs two different tasks, got {pair}")
-            pairs.append((str(i), str(j)))
-        self.pairs = tuple(pairs)
-        if isinstance(self.mechanisms, str) or not len(self.mechanisms):
-            raise ValueError(f"mechanisms must be a non-empty list, got {self.mechanisms!r}")
-        bad = [m for m in self.mechanisms if m not in MECHANISMS or m == "none"]
-        if bad:
-            valid = tuple(m for m in MECHANISMS if m != "none")
-            raise ValueError(f"mechanisms: unknown mechanism(s) {bad}; choose from {valid}")
-        self.mechanisms = tuple(self.mechanisms)
-        if not len(self.seeds) or len(set(self.seeds)) != len(self.seeds):
-            raise ValueError(f"seeds must be a non-empty list of distinct ints, got {self.seeds}")
-        self.seeds = tuple(int(s) for s in self.seeds)
-        if any(s < 0 for s in self.seeds):
-            raise ValueError(f"seeds must be >= 0, got {self.seeds}")
-        for name in ("n_hidden", "rank", "batch_size", "max_steps", "eval_every", "n_trials",
-                     "n_ring"):
-            setattr(self, name, _positive_int(getattr(self, name), name))
-        if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
-        if not 0 <= self.criterion <= 1:
-            raise ValueError(f"criterion must be in [0, 1], got {self.criterion}")
-        if self.init_std < 0 or self.stim_noise < 0:
-            raise ValueError("init_std and stim_noise must be >= 0")
-        self.lambdas = _grid(self.lambdas, "lambdas (blend l)")
-        self.strengths = _grid(self.strengths, "strengths (weak cue s)")
-        self.noise_stds = _grid(self.noise_stds, "noise_stds (noisy cue sigma)", 0.0, None)
-        for name, values, end, value in (("lambdas", self.lambdas, 0, 0.0),
-                                         ("strengths", self.strengths, -1, 1.0),
-                                         ("noise_stds", self.noise_stds, 0, 0.0)):
-            if values[end] != value:  # every curve starts at the clean, trained cue
-                where = "start" if end == 0 else "end"
-                raise ValueError(f"{name} must {where} at {value} (the clean cue), got {values}")
+        self.tasks = task_names(self.tasks)
+        self.pairs = name_pairs(self.pairs, self.tasks)
+        self.mechanisms = mechanism_names(self.mechanisms)
+        self.seeds = int_tuple(self.seeds, "seeds", minimum=0)
+        check_training(self, ("n_hidden", "rank", "batch_size", "max_steps", "eval_every",
+                              "n_trials", "n_ring"))
+        self.init_std = check_number(self.init_std, "init_std", 0.0)
+        self.stim_noise = check_number(self.stim_noise, "stim_noise", 0.0)
+        # every curve starts at the clean, trained cue: l = 0, s = 1, sigma = 0
+        self.lambdas = increasing_grid(self.lambdas, "lambdas (blend l)", 0.0, 1.0, start=0.0)
+        self.strengths = increasing_grid(self.strengths, "strengths (weak cue s)", 0.0, 1.0,
+                                         end=1.0)
+        self.noise_stds = increasing_grid(self.noise_stds, "noise_stds (noisy cue sigma)", 0.0,
+                                          start=0.0)
         if self.include not in ("reached", "all"):
-            raise ValueError(f"include must be 'reached' or 'all', got {self.include!r}")
-
-    @classmethod
-    def quick(cls, **overrides) -> AmbiguityConfig:
-        """A smoke run (seconds): two tasks, tiny networks, a few training steps."""
-        settings = dict(tasks=("go", "anti"), pairs=(("go", "anti"),), seeds=(0, 1),
-                        n_hidden=16, max_steps=40, eval_every=20, lambdas=(0, 0.25, 0.5, 0.75, 1),
-                        strengths=(0, 0.5, 1), noise_stds=(0, 0.5, 1), n_trials=48,
-                        include="all")
-        return cls(**{**settings, **overrides})
-
-    @classmethod
-    def default(cls, **overrides) -> AmbiguityConfig:
-        """The reduced experiment of ``python -m neuromodlab reproduce`` (a few minutes)."""
-        return cls(**overrides)
-
-    @classmethod
-    def full(cls, **overrides) -> AmbiguityConfig:
-        """Four tasks (adds the delayed pair), more seeds, a finer blend grid (tens of
-        minutes)."""
-        settings = dict(tasks=("go", "anti", "dlygo", "dlyanti"),
-                        pairs=(("go", "anti"), ("anti", "go"), ("dlygo", "dlyanti")),
-                        seeds=tuple(range(8)), max_steps=6000,
-                        lambdas=tuple(round(0.05 * k, 10) for k in range(21)), n_trials=512)
-        return cls(**{**settings, **overrides})
+            raise ValueError(f"include must be 'reached' (only networks that met the criterion) "
+                             f"or 'all', got {self.include!r}")
 
     def taskset(self, stim_noise: float | None = None) -> TaskSet:
         """The task set (``stim_noise`` overrides the configured input noise)."""
@@ -202,67 +150,6 @@ class AmbiguityConfig(JSONResult):
 
     def model_kwargs(self) -> dict:
         return dict(n_hidden=self.n_hidden, rank=self.rank, init_std=self.init_std)
-
-
-# ------------------------------------------------------------------------------ training
-@dataclass
-class NetworkRecord(JSONResult):
-    """One trained network: how training went and its performance per task."""
-
-    mechanism: str
-    seed: int
-    params_per_task: int
-    steps: int
-    steps_to_criterion: int | None
-    reached: bool
-    performance: dict[str, float]
-    wall_time_s: float
-
-
-def _ensemble_module():
-    try:
-        from .. import ensemble
-    except ImportError:
-        return None
-    needed = ("Ensemble", "fit_ensemble")
-    return ensemble if all(hasattr(ensemble, n) for n in needed) else None
-
-
-def train_networks(mechanism: str, seeds, taskset: TaskSet, model_kwargs: dict,
-                   train_config, backend: str = "auto", progress=None
-                   ) -> list[tuple[ModulatedRNN, History]]:
-    """Train one network per seed (model seed = data seed = ``seed``).
-
-    ``train_config(seed) -> TrainConfig``. ``backend="sequential"`` calls
-    :func:`neuromodlab.train.fit` per seed; ``"ensemble"`` trains all seeds at once with
-    :mod:`neuromodlab.ensemble` (each member follows ``fit`` up to float rounding);
-    ``"auto"`` (default) uses the ensemble when it is available. Either way the same seeds
-    give the same networks on the same machine. ``progress``: a tqdm bar updated per network.
-    """
-    if backend not in ("auto", "ensemble", "sequential"):
-        raise ValueError(f"backend must be 'auto', 'ensemble' or 'sequential', got {backend!r}")
-    seeds = [int(s) for s in seeds]
-    ens_mod = _ensemble_module() if backend != "sequential" else None
-    if backend == "ensemble" and ens_mod is None:
-        raise ValueError("backend='ensemble' but neuromodlab.ensemble is not available")
-    if ens_mod is not None:
-        from ..modulation import ModelConfig
-
-        config = ModelConfig(mechanism, taskset.n_in, taskset.n_out, taskset.K, **model_kwargs)
-        ens = ens_mod.Ensemble(config, seeds)
-        histories = ens_mod.fit_ensemble(ens, taskset, train_config(seeds[0]), quiet=True,
-                                         data="own", train_seeds=seeds)
-        if progress is not None:
-            progress.update(len(seeds))
-        return [(ens.member(e), h) for e, h in enumerate(histories)]
-    out = []
-    for seed in seeds:
-        model = build_model(mechanism, taskset.n_in, taskset.n_out, taskset.K, seed=seed,
-                            **model_kwargs)
-        out.append((model, fit(model, taskset, train_config(seed), quiet=True)))
-        if progress is not None:
-            progress.update()
-    return out
 
 
 # ------------------------------------------------------------------------------- probing
@@ -313,10 +200,9 @@ def cue_contexts(form: str, grid, i: int, j: int, K: int, B: int, seed: int) -> 
         return [mix_context(i, j, float(v), K, B) for v in grid]
     e_i = mix_context(i, j, 0.0, K, B)
     if form == "weak":
-        return [float(s) * e_i for s in grid]
-    if form == "noisy":
-        xi = torch.randn(B, K, generator=torch.Generator().manual_seed(seed))
-        return [e_i + float(s) * xi for s in grid]
+        return [weak_context(e_i, float(s)) for s in grid]
+    if form == "noisy":  # the same noise draw xi at every sigma (common random numbers)
+        return [noisy_context(e_i, float(s), torch.Generator().manual_seed(seed)) for s in grid]
     raise ValueError(f"form must be one of {FORMS}, got {form!r}")
 
 
@@ -451,15 +337,19 @@ def pair_key(i: str, j: str) -> str:
 
 
 def run_ambiguity(config: AmbiguityConfig | None = None, quiet: bool = False,
-                  networks: dict | None = None, backend: str = "auto"
+                  networks: dict | None = None, backend: str = "auto", client=None
                   ) -> AmbiguityResult:
     """Train (or take) networks for each mechanism and probe them (see the module docstring).
 
     networks: optional ``{mechanism: [(model, History), ...]}`` in ``config.seeds`` order,
     already trained on ``config.tasks`` (skips training). After the run the trained networks
-    are available as ``result.trained`` (not saved to JSON).
+    are available as ``result.trained`` (not saved to JSON). client: ``None`` trains here; a
+    Dask ``distributed.Client`` or a scheduler address trains each mechanism's networks on its
+    workers, with the same networks (:mod:`.distributed`); probing runs here.
     """
     from tqdm.auto import tqdm
+
+    from .distributed import connect, describe
 
     config = config or AmbiguityConfig.default()
     start = time.perf_counter()
@@ -467,25 +357,21 @@ def run_ambiguity(config: AmbiguityConfig | None = None, quiet: bool = False,
     grids = {"blend": config.lambdas, "weak": config.strengths, "noisy": config.noise_stds}
     for i, j in config.pairs:  # fail early on a non-conflicting pair
         shared_trials(taskset, i, j, 2, 0)
+    todo = [m for m in config.mechanisms if networks is None or m not in networks]
+    bar = tqdm(total=len(todo) * len(config.seeds), desc="ambiguity: training networks",
+               disable=quiet or not todo, leave=False)
+    with connect(client) as cl:
+        fresh = train_mechanisms(config, todo, backend, cl, progress=bar)
+        where = describe(cl)
+    bar.close()
     trained, records = {}, []
+    for mech in config.mechanisms:
+        trained[mech] = fresh[mech] if mech in fresh else networks[mech]
+        for seed, (model, hist) in zip(config.seeds, trained[mech], strict=True):
+            records.append(NetworkRecord(
+                mech, seed, model.params_per_task(), hist.steps[-1] if hist.steps else 0,
+                hist.steps_to_criterion, hist.reached, hist.final_performance, hist.wall_time))
     with torch_threads(1):
-        todo = [m for m in config.mechanisms if networks is None or m not in networks]
-        bar = tqdm(total=len(todo) * len(config.seeds), desc="ambiguity: training networks",
-                   disable=quiet or not todo, leave=False)
-        for mech in config.mechanisms:
-            bar.set_postfix(mechanism=mech)
-            if mech not in todo:
-                trained[mech] = networks[mech]
-            else:
-                trained[mech] = train_networks(mech, config.seeds, taskset,
-                                               config.model_kwargs(), config.train_config,
-                                               backend=backend, progress=bar)
-            for seed, (model, hist) in zip(config.seeds, trained[mech], strict=True):
-                perf = hist.final_performance
-                records.append(NetworkRecord(
-                    mech, seed, model.params_per_task(), hist.steps[-1] if hist.steps else 0,
-                    hist.steps_to_criterion, hist.reached, perf, hist.wall_time))
-        bar.close()
         curves: dict = {}
         bar = tqdm(total=len(config.pairs) * len(config.mechanisms), disable=quiet,
                    desc="ambiguity: probing", leave=False)
@@ -520,9 +406,14 @@ def run_ambiguity(config: AmbiguityConfig | None = None, quiet: bool = False,
                        for k in range(len(by_form["blend"][mech].seeds))]
             names = list(METRICS)
             metrics[key][mech] = {n: [m[n] for m in per_net] for n in names}
-    used = "ensemble" if backend != "sequential" and _ensemble_module() else "sequential"
+    used = ("sequential" if backend == "sequential" else "ensemble") + where
     result = AmbiguityResult(config, records, curves, metrics,
                              run_info(config.seeds, time.perf_counter() - start, used))
     result.trained = trained  # not a dataclass field: never saved
     return result
 
+
+__all__ = ["AmbiguityConfig", "AmbiguityResult", "Curves", "NetworkRecord", "METRICS",
+           "COMPARED", "FORMS", "BACKENDS", "run_ambiguity", "train_networks",
+           "train_mechanism_job", "train_mechanisms", "conflict_trials", "shared_trials", "score",
+           "cue_contexts", "probe_pair", "first_crossing", "network_metrics", "pair_key"]

@@ -31,12 +31,13 @@ experiment, which can hand its networks over), with recurrent and input noise of
 
 Entry points: :class:`DynamicsConfig` (``quick()``, ``default()``, ``full()``),
 :func:`run_dynamics` -> :class:`DynamicsResult` (JSON round trip; per-trial trajectories are
-kept only for the first seed, projected onto 3 PCs).
+kept only for the first seed, projected onto 3 PCs). The fixed-point searches and their
+continuation (steps 4 and 5) are in :mod:`.fixed_points`; the networks are trained by
+:mod:`.networks`.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import math
 import time
@@ -46,11 +47,20 @@ import numpy as np
 import torch
 
 from .. import analysis
+from .._validate import check_int, check_number
 from ..modulation import ModulatedRNN, mix_context
-from ..tasks import performance
 from ..train import torch_threads
-from .ambiguity import AmbiguityConfig, NetworkRecord, shared_trials, train_networks
+from ._config import name_pairs, task_names
+from .ambiguity import AmbiguityConfig, shared_trials
+from .fixed_points import Branch, _continue, _float64, _rates_at, _search
+from .networks import NetworkRecord, train_mechanisms
 from .results import JSONResult, RunInfo, mean_ci, run_info
+
+
+def _training_preset(preset: dict) -> dict:
+    """An ambiguity preset without the probe settings the dynamics experiment does not use."""
+    return {k: v for k, v in preset.items()
+            if k not in ("pairs", "n_trials", "strengths", "noise_stds")}
 
 
 @dataclass
@@ -63,8 +73,14 @@ class DynamicsConfig(AmbiguityConfig):
     subspace; fp_starts: starting states per fixed-point search; fp_iters: Adam iterations of
     a fresh search (then 20 Gauss-Newton steps; a continuation step runs only those);
     fp_trials: shared trials whose decision input is used for the interpolation; fp_tol: q(x)
-    below which a point counts as fixed.
+    below which a point counts as fixed. Presets as :class:`AmbiguityConfig`'s (same
+    training), with the analysis scaled to match.
     """
+
+    QUICK = dict(_training_preset(AmbiguityConfig.QUICK), n_trials=16, n_plot=4, fp_starts=4,
+                 fp_iters=60, fp_trials=2)
+    FULL = dict(_training_preset(AmbiguityConfig.FULL), n_trials=128, fp_starts=32,
+                fp_iters=600, fp_trials=16)
 
     pair: tuple[str, str] = ("go", "anti")
     n_plot: int = 8
@@ -76,46 +92,19 @@ class DynamicsConfig(AmbiguityConfig):
     n_trials: int = 64
 
     def __post_init__(self):
-        if isinstance(self.pair, str) or len(self.pair) != 2:
-            raise ValueError(f"pair must be (task_i, task_j), got {self.pair!r}")
-        self.pairs = (tuple(self.pair),)  # the inherited field: only this pair is used
+        (self.pair,) = name_pairs((self.pair,), task_names(self.tasks), "pair")
+        self.pairs = (self.pair,)  # the inherited field: only this pair is used
         super().__post_init__()
-        self.pair = tuple(self.pairs[0])
         if self.lambdas[-1] != 1.0:
             raise ValueError(f"lambdas must run from 0 to 1 (both tasks' clean cues), got "
                              f"{self.lambdas}")
         for name in ("n_plot", "subspace_dim", "fp_starts", "fp_trials"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-                raise ValueError(f"{name} must be a positive int, got {v!r}")
-        if isinstance(self.fp_iters, bool) or not isinstance(self.fp_iters, int) or \
-                self.fp_iters < 0:
-            raise ValueError(f"fp_iters must be an int >= 0, got {self.fp_iters!r}")
-        if not self.fp_tol > 0:
-            raise ValueError(f"fp_tol must be > 0, got {self.fp_tol}")
+            setattr(self, name, check_int(getattr(self, name), name))
+        self.fp_iters = check_int(self.fp_iters, "fp_iters", minimum=0)
+        self.fp_tol = check_number(self.fp_tol, "fp_tol", 0.0, strict=True)
         if self.subspace_dim > self.n_hidden:
             raise ValueError(f"subspace_dim ({self.subspace_dim}) must be <= n_hidden "
                              f"({self.n_hidden})")
-
-    @classmethod
-    def quick(cls, **overrides) -> DynamicsConfig:
-        base = {k: v for k, v in dataclasses.asdict(AmbiguityConfig.quick()).items()
-                if k not in ("pairs", "n_trials", "strengths", "noise_stds")}
-        settings = dict(base, pair=("go", "anti"), n_trials=16, n_plot=4, fp_starts=4,
-                        fp_iters=60, fp_trials=2)
-        return cls(**{**settings, **overrides})
-
-    @classmethod
-    def default(cls, **overrides) -> DynamicsConfig:
-        return cls(**overrides)
-
-    @classmethod
-    def full(cls, **overrides) -> DynamicsConfig:
-        base = {k: v for k, v in dataclasses.asdict(AmbiguityConfig.full()).items()
-                if k not in ("pairs", "n_trials", "strengths", "noise_stds")}
-        settings = dict(base, pair=("go", "anti"), n_trials=128, fp_starts=32,
-                        fp_iters=600, fp_trials=16)
-        return cls(**{**settings, **overrides})
 
     def training_settings(self) -> dict:
         """The settings that determine the trained networks (to reuse another run's)."""
@@ -125,87 +114,6 @@ class DynamicsConfig(AmbiguityConfig):
 
 
 # ------------------------------------------------------------------------- per network
-def _float64(model: ModulatedRNN) -> ModulatedRNN:
-    return copy.deepcopy(model).double().eval()
-
-
-def _step_fn(model64: ModulatedRNN, u: torch.Tensor, c: torch.Tensor):
-    """x (M, N) -> F(x) under fixed per-row input u (M, n_in) and context c (M, K)."""
-    effect = model64.effect(c)
-
-    def step(x):
-        return model64.rnn.step(x, u, effect)
-
-    return step
-
-
-def _search(model64, u, c, starts, n_iter, tol):
-    """Fixed points from ``starts`` (M, N), with their stability; float64."""
-    step = _step_fn(model64, u, c)
-    fps = analysis.find_fixed_points(step, starts, n_iter=n_iter, lr=1e-2, tol=tol)
-    stable = analysis.is_stable(analysis.jacobian_eigenvalues(step, fps.points))
-    return fps, stable
-
-
-def _rates_at(model64, x, c):
-    """Rates phi(g_c x + b_c) (M, N) at states x (M, N) under contexts c (M, K)."""
-    with torch.no_grad():
-        return model64.rnn.rate(x, model64.effect(c))
-
-
-def _readout(model64, x, c):
-    """Network output y (M, n_out) at states x (M, N) under context c."""
-    with torch.no_grad():
-        return model64.rnn.readout(model64.rnn.rate(x, model64.effect(c)))
-
-
-def _follows(y, batch, rows) -> torch.Tensor:
-    """(M,) bool: the outputs y (M, n_out), read as a final response, are correct for the
-    trials ``rows`` of ``batch`` (the library's performance measure)."""
-    sub = batch.targets[:, rows]
-    out = torch.zeros_like(sub)
-    out[-1] = y.to(sub.dtype)
-    mini = dataclasses.replace(batch, targets=sub, target_angle=batch.target_angle[rows],
-                               fixate=batch.fixate[rows])
-    return performance(out, mini)
-
-
-@dataclass
-class Branch(JSONResult):
-    """One continued fixed-point branch over the grid ``x`` (rows: grid points, columns:
-    trials): converged, stable, answers task i, answers task j; state displacement from the
-    branch's start, normalised by the norm of the start state."""
-
-    converged: list[list[bool]]
-    stable: list[list[bool]]
-    follows_i: list[list[bool]]
-    follows_j: list[list[bool]]
-    displacement: list[float]
-
-
-def _continue(model64, u, grid_contexts, start_states, n_iter, tol, batch_i, batch_j, rows):
-    """Follow fixed points from ``start_states`` along the contexts (list of (M, K)): the
-    first search runs ``n_iter`` Adam iterations, later ones only the Gauss-Newton polish from
-    the previous solution (Adam's first steps would move a point that is already fixed)."""
-    x = start_states
-    conv, stab, fi, fj, disp, path = [], [], [], [], [], []
-    x_first = None
-    for c in grid_contexts:
-        fps, stable = _search(model64, u, c, x, n_iter if x_first is None else 0, tol)
-        x = fps.points.detach()
-        path.append(x)
-        if x_first is None:
-            x_first = x.clone()
-        y = _readout(model64, x, c)
-        conv.append(fps.converged.tolist())
-        stab.append(stable.tolist())
-        fi.append(_follows(y, batch_i, rows).tolist())
-        fj.append(_follows(y, batch_j, rows).tolist())
-        norm = x_first.norm(dim=1).clamp_min(1e-12)
-        disp.append(float(((x - x_first).norm(dim=1) / norm).mean()))
-    return Branch(conv, stab, fi, fj, disp), torch.stack(path)
-
-
 @dataclass
 class NetworkDynamics(JSONResult):
     """Numbers of one network (see :class:`DynamicsResult`)."""
@@ -457,13 +365,18 @@ DYNAMICS_METRICS = {
 
 
 def run_dynamics(config: DynamicsConfig | None = None, quiet: bool = False,
-                 networks: dict | None = None, backend: str = "auto") -> DynamicsResult:
+                 networks: dict | None = None, backend: str = "auto",
+                 client=None) -> DynamicsResult:
     """Train (or take) networks and analyse their dynamics (see the module docstring).
 
     networks: optional ``{mechanism: [(model, History), ...]}`` in ``config.seeds`` order,
-    trained with the same settings (e.g. ``run_ambiguity(...).trained``).
+    trained with the same settings (e.g. ``run_ambiguity(...).trained``). client: ``None``
+    trains here; a Dask ``distributed.Client`` or a scheduler address trains on its workers,
+    with the same networks (:mod:`.distributed`); the analysis runs here.
     """
     from tqdm.auto import tqdm
+
+    from .distributed import connect, describe
 
     config = config or DynamicsConfig.default()
     start = time.perf_counter()
@@ -475,15 +388,14 @@ def run_dynamics(config: DynamicsConfig | None = None, quiet: bool = False,
     todo = [m for m in config.mechanisms if networks is None or m not in networks]
     train_bar = tqdm(total=len(todo) * len(config.seeds), desc="dynamics: training networks",
                      disable=quiet or not todo, leave=False)
+    with connect(client) as cl:
+        fresh = train_mechanisms(config, todo, backend, cl, progress=train_bar)
+        where = describe(cl)
+    train_bar.close()
     bar = tqdm(total=total, desc="dynamics: analysing networks", disable=quiet, leave=False)
     with torch_threads(1):
         for mech in config.mechanisms:
-            if mech not in todo:
-                nets = networks[mech]
-            else:
-                nets = train_networks(mech, config.seeds, taskset, config.model_kwargs(),
-                                      config.train_config, backend=backend,
-                                      progress=train_bar)
+            nets = fresh[mech] if mech in fresh else networks[mech]
             per_network[mech] = []
             for n, (seed, (model, hist)) in enumerate(zip(config.seeds, nets, strict=True)):
                 records.append(NetworkRecord(
@@ -497,9 +409,6 @@ def run_dynamics(config: DynamicsConfig | None = None, quiet: bool = False,
                     examples[mech] = example
                 bar.update()
     bar.close()
-    train_bar.close()
-    from .ambiguity import _ensemble_module
-
-    used = "ensemble" if backend != "sequential" and _ensemble_module() else "sequential"
+    used = ("sequential" if backend == "sequential" else "ensemble") + where
     return DynamicsResult(config, records, per_network, examples,
                           run_info(config.seeds, time.perf_counter() - start, used))

@@ -17,8 +17,9 @@ re-measure that with the library:
   ``ModulatedRNN(ModelConfig(..., init_std=std, seed=seed))`` trained by
   ``fit(..., TrainConfig(seed=seed))``, up to float rounding);
 - report the fraction of seeds that reach the criterion with a 95 % Wilson score interval
-  (:func:`wilson_interval`), the steps they needed, and the paired outcome (seeds where only
-  one initial scale succeeded, with an exact sign test on those discordant seeds).
+  (:func:`~neuromodlab.experiments.results.wilson_interval`), the steps they needed, and the
+  paired outcome (seeds where only one initial scale succeeded, with an exact sign test on
+  those discordant seeds).
 
 ``default()`` uses the packing experiment's training settings (half-length trials, batch 32,
 lr 3e-3, 1000 steps, 6 seeds) so that it runs in about a minute and speaks to that experiment;
@@ -38,25 +39,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..modulation import MECHANISMS, ModelConfig, ModulatedRNN
-from ..tasks import TASK_NAMES, TaskConfig, TaskSet
-from ..train import TrainConfig, torch_threads
-from .packing import _int_tuple, _positive_int, _table
-from .results import JSONResult, RunInfo, run_info
-
-
-def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """The Wilson score interval for a binomial proportion k / n (95 % for z = 1.96)."""
-    if n <= 0:
-        return (math.nan, math.nan)
-    if not 0 <= k <= n:
-        raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
-    p, z2 = k / n, z * z
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = z / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
-    lo = 0.0 if k == 0 else max(0.0, centre - half)
-    hi = 1.0 if k == n else min(1.0, centre + half)  # exact ends (no rounding below 1)
-    return (lo, hi)
+from .._validate import check_number
+from ..modulation import ModelConfig, ModulatedRNN
+from ..tasks import TaskConfig, TaskSet
+from ..train import TrainConfig
+from ._config import Presets, check_training, int_tuple, mechanism_names, task_names
+from .results import JSONResult, RunInfo, markdown_table, run_info, wilson_interval
 
 
 def sign_test(only_a: int, only_b: int) -> float:
@@ -71,9 +59,16 @@ def sign_test(only_a: int, only_b: int) -> float:
 
 
 @dataclass
-class InitialisationConfig(JSONResult):
+class InitialisationConfig(Presets, JSONResult):
     """Settings (design in the module docstring). init_stds: initial std of the context
-    pathway (rule W_rule, excitability G and B; see :mod:`neuromodlab.modulation`)."""
+    pathway (rule W_rule, excitability G and B; see :mod:`neuromodlab.modulation`).
+
+    Presets: ``quick()`` (seconds); ``default()`` (run by ``reproduce``, ~1-1.5 CPU-minutes:
+    6 seeds and the packing experiment's training settings -- trials at half the standard
+    epoch durations, batch 32, lr 3e-3 -- at most 1000 steps); ``full()`` (the prototype's
+    setting in DESIGN.md: standard trial timing, batch 64, lr 1e-3, 2500 steps, 10 seeds, plus
+    the gain-only and bias-only variants; ~30-40 CPU-minutes, ~15-20 for excitability and rule
+    alone)."""
 
     tasks: tuple[str, ...] = ("dlygo", "dlyanti")
     mechanisms: tuple[str, ...] = ("excitability", "rule")
@@ -90,61 +85,23 @@ class InitialisationConfig(JSONResult):
     n_ring: int = 8
     timing_scale: float = 0.5
 
+    FULL = dict(mechanisms=("excitability", "gain", "bias", "rule"), seeds=tuple(range(10)),
+                batch_size=64, lr=1e-3, max_steps=2500, timing_scale=1.0)
+    QUICK = dict(seeds=(0, 1), n_hidden=8, max_steps=40, eval_every=20, eval_trials=16,
+                 batch_size=16)
+
     def __post_init__(self):
-        if isinstance(self.tasks, str) or not len(self.tasks):
-            raise ValueError(f"tasks must be a non-empty list of task names, got {self.tasks!r}")
-        unknown = [t for t in self.tasks if t not in TASK_NAMES]
-        if unknown or len(set(self.tasks)) != len(self.tasks):
-            raise ValueError(f"tasks must be distinct names from {TASK_NAMES}, got "
-                             f"{list(self.tasks)}")
-        self.tasks = tuple(self.tasks)
-        valid = tuple(m for m in MECHANISMS if m != "none")
-        if isinstance(self.mechanisms, str) or not len(self.mechanisms):
-            raise ValueError(f"mechanisms must be a non-empty list, got {self.mechanisms!r}")
-        bad = [m for m in self.mechanisms if m not in valid]
-        if bad or len(set(self.mechanisms)) != len(self.mechanisms):
-            raise ValueError(f"mechanisms must be distinct names from {valid}, got "
-                             f"{list(self.mechanisms)}")
-        self.mechanisms = tuple(self.mechanisms)
+        self.tasks = task_names(self.tasks)
+        self.mechanisms = mechanism_names(self.mechanisms)
         if isinstance(self.init_stds, (str, int, float)) or not len(self.init_stds):
-            raise ValueError(f"init_stds must be a non-empty list, got {self.init_stds!r}")
-        if any(not (isinstance(v, (int, float)) and v >= 0) for v in self.init_stds):
-            raise ValueError(f"init_stds must be numbers >= 0, got {self.init_stds}")
-        self.init_stds = tuple(float(v) for v in self.init_stds)
-        self.seeds = _int_tuple(self.seeds, "seeds", minimum=0)
-        for name in ("n_hidden", "rank", "batch_size", "max_steps", "eval_every", "eval_trials",
-                     "n_ring"):
-            setattr(self, name, _positive_int(getattr(self, name), name))
-        if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
-        if not 0 <= self.criterion <= 1:
-            raise ValueError(f"criterion must be in [0, 1], got {self.criterion}")
-        if not self.timing_scale > 0:
-            raise ValueError(f"timing_scale must be > 0, got {self.timing_scale}")
-
-    @classmethod
-    def quick(cls, **overrides) -> InitialisationConfig:
-        """A smoke run (seconds)."""
-        settings = dict(seeds=(0, 1), n_hidden=8, max_steps=40, eval_every=20, eval_trials=16,
-                        batch_size=16)
-        return cls(**{**settings, **overrides})
-
-    @classmethod
-    def default(cls, **overrides) -> InitialisationConfig:
-        """The reduced version run by ``reproduce`` (~1-1.5 CPU-minutes): 6 seeds and the
-        packing experiment's training settings (trials at half the standard epoch durations,
-        batch 32, lr 3e-3), at most 1000 steps."""
-        return cls(**overrides)
-
-    @classmethod
-    def full(cls, **overrides) -> InitialisationConfig:
-        """The prototype's setting (DESIGN.md): standard trial timing, batch 64, lr 1e-3,
-        2500 steps, 10 seeds, plus the gain-only and bias-only variants (~30-40 CPU-minutes;
-        ~15-20 for excitability and rule alone)."""
-        settings = dict(mechanisms=("excitability", "gain", "bias", "rule"),
-                        seeds=tuple(range(10)), batch_size=64, lr=1e-3, max_steps=2500,
-                        timing_scale=1.0)
-        return cls(**{**settings, **overrides})
+            raise ValueError(f"init_stds must be a non-empty list of numbers >= 0 (e.g. "
+                             f"(0.0, 0.33)), got {self.init_stds!r}")
+        self.init_stds = tuple(check_number(v, "init_stds: every entry", 0.0)
+                               for v in self.init_stds)
+        self.seeds = int_tuple(self.seeds, "seeds", minimum=0)
+        check_training(self, ("n_hidden", "rank", "batch_size", "max_steps", "eval_every",
+                                 "eval_trials", "n_ring"))
+        self.timing_scale = check_number(self.timing_scale, "timing_scale", 0.0, strict=True)
 
     def taskset(self) -> TaskSet:
         return TaskSet(list(self.tasks), TaskConfig(n_ring=self.n_ring,
@@ -247,8 +204,9 @@ class InitResult(JSONResult):
             f"{list(c.seeds)}. Paired design: for a seed every initial std starts from the same "
             "shared weights and sees the same batches and noise; only the initial values of the "
             "context pathway differ.",
-            _table(["mechanism", "initial std of context pathway", "reached", "fraction",
-                    "95 % Wilson interval", "median steps (reached)"], rows)]
+            markdown_table(["mechanism", "initial std of context pathway", "reached",
+                            "fraction", "95 % Wilson interval", "median steps (reached)"],
+                           rows)]
         lines = []
         if len(c.init_stds) >= 2:
             a, b = c.init_stds[0], c.init_stds[-1]
@@ -289,38 +247,55 @@ def _set_modulator(ens, e: int, model: ModulatedRNN) -> None:
             getattr(ens, full.rsplit(".", 1)[-1])[e].copy_(p)
 
 
-def run_initialisation(config: InitialisationConfig | None = None,
-                       quiet: bool = False) -> InitResult:
-    """Train every (mechanism, init std, seed) network (one paired ensemble per mechanism)."""
+def train_initialisation_job(config: InitialisationConfig, mechanism: str
+                             ) -> tuple[list[InitRun], float]:
+    """One unit: the paired ensemble of every (init std, seed) network of ``mechanism``;
+    returns their runs (init std major, then seeds) and the seconds it took. A top-level
+    function of plain arguments, so that a Dask worker can run it (:mod:`.distributed`)."""
+    from ..ensemble import Ensemble, fit_ensemble
+
+    t0 = time.perf_counter()
+    members = [(std, s) for std in config.init_stds for s in config.seeds]
+    ens = Ensemble(config.model_config(mechanism, config.init_stds[0]), [s for _, s in members])
+    for e, (std, s) in enumerate(members):
+        _set_modulator(ens, e, ModulatedRNN(config.model_config(mechanism, std, s)))
+    hists = fit_ensemble(ens, config.taskset(), config.train_config(), quiet=True, data="own",
+                         train_seeds=[s for _, s in members])
+    runs = [InitRun(mechanism, std, s, h.reached, h.steps[-1] if h.steps else 0,
+                    h.steps_to_criterion, {t: float(v[-1]) for t, v in h.performance.items()})
+            for (std, s), h in zip(members, hists, strict=True)]
+    return runs, round(time.perf_counter() - t0, 2)
+
+
+def run_initialisation(config: InitialisationConfig | None = None, quiet: bool = False,
+                       client=None) -> InitResult:
+    """Train every (mechanism, init std, seed) network (one paired ensemble per mechanism).
+
+    client: ``None`` trains here; a Dask ``distributed.Client`` or a scheduler address
+    trains the mechanisms' ensembles on its workers, with the same numbers
+    (:mod:`.distributed`)."""
     from tqdm.auto import tqdm
 
-    from ..ensemble import Ensemble, fit_ensemble
+    from .distributed import Unit, connect, describe, run_units
 
     config = config or InitialisationConfig.default()
     if not isinstance(config, InitialisationConfig):
         raise TypeError(f"config must be an InitialisationConfig, got {type(config).__name__}")
-    taskset = config.taskset()
-    members = [(std, s) for std in config.init_stds for s in config.seeds]
     result = InitResult(config)
     start = time.perf_counter()
-    bar = tqdm(config.mechanisms, desc="initialisation", disable=quiet)
-    with torch_threads(1):
-        for mech in bar:
-            t0 = time.perf_counter()
-            ens = Ensemble(config.model_config(mech, config.init_stds[0]),
-                           [s for _, s in members])
-            for e, (std, s) in enumerate(members):
-                _set_modulator(ens, e, ModulatedRNN(config.model_config(mech, std, s)))
-            hists = fit_ensemble(ens, taskset, config.train_config(), quiet=True, data="own",
-                                 train_seeds=[s for _, s in members])
-            for (std, s), h in zip(members, hists, strict=True):
-                result.runs.append(InitRun(mech, std, s, h.reached,
-                                           h.steps[-1] if h.steps else 0, h.steps_to_criterion,
-                                           {t: float(v[-1]) for t, v in h.performance.items()}))
-            result.wall_time_s[mech] = round(time.perf_counter() - t0, 2)
+    units = [Unit(train_initialisation_job, (config, m), f"initialisation {m}")
+             for m in config.mechanisms]
+    bar = tqdm(total=len(units), desc="initialisation", disable=quiet)
+    with connect(client) as cl:
+        outputs = run_units(units, cl, lambda k, unit: bar.update())
+        where = describe(cl)
+    bar.close()
+    for mech, (runs, seconds) in zip(config.mechanisms, outputs, strict=True):
+        result.runs.extend(runs)
+        result.wall_time_s[mech] = seconds
     total = time.perf_counter() - start
     result.wall_time_s["total"] = round(total, 2)
-    result.info = run_info(config.seeds, total, backend="ensemble")
+    result.info = run_info(config.seeds, total, backend="ensemble" + where)
     return result
 
 
@@ -328,4 +303,4 @@ def run_initialisation(config: InitialisationConfig | None = None,
 InitConfig = InitialisationConfig
 
 __all__ = ["InitialisationConfig", "InitConfig", "InitRun", "InitResult", "run_initialisation",
-           "wilson_interval", "sign_test"]
+           "train_initialisation_job", "wilson_interval", "sign_test"]

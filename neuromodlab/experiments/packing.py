@@ -40,7 +40,9 @@ of each network has its own generator (seed ``1000 s + K``). Consequence: the sa
 gives the same numbers, but which trials a network sees depends on the ensemble's make-up
 (the K grid, the seeds, which members already stopped), so changing ``task_counts`` or
 ``seeds`` re-draws the data of every network. Near the budget edge (N = 16 in the default)
-that alone can move a seed's capacity -- part of the seed-to-seed spread reported.
+that alone can move a seed's capacity -- part of the seed-to-seed spread reported. For the same
+reason a distributed run (``run_packing(config, client=...)``, :mod:`.distributed`) sends each
+(mechanism, N) ensemble whole to a Dask worker: the numbers are those of the local run.
 """
 
 from __future__ import annotations
@@ -51,10 +53,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..modulation import MECHANISMS, ModelConfig
-from ..tasks import TASK_NAMES, TaskConfig, TaskSet
-from ..train import TrainConfig, torch_threads
-from .results import JSONResult, RunInfo, mean_ci, run_info
+from .._validate import check_number
+from ..modulation import ModelConfig
+from ..tasks import TaskConfig, TaskSet
+from ..train import TrainConfig
+from ._config import (
+    Presets,
+    check_training,
+    int_tuple,
+    mechanism_names,
+    name_pairs,
+    task_names,
+)
+from .results import JSONResult, RunInfo, format_ci, markdown_table, mean_ci, run_info
 
 DEFAULT_TASKS = ("go", "anti", "rtgo", "rtanti", "dlygo", "dlyanti")
 FULL_TASKS = DEFAULT_TASKS + ("dm1", "dm2")
@@ -72,27 +83,8 @@ def capacity(task_counts, reached) -> int:
     return max(done) if done else 0
 
 
-def _positive_int(value, name) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
-
-
-def _int_tuple(values, name, minimum=1) -> tuple:
-    if isinstance(values, (str, int)) or not len(values):
-        raise ValueError(f"{name} must be a non-empty list of ints, got {values!r}")
-    out = []
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum:
-            raise ValueError(f"{name}: every entry must be an int >= {minimum}, got {v!r}")
-        out.append(int(v))
-    if len(set(out)) != len(out):
-        raise ValueError(f"{name} has duplicates: {out}")
-    return tuple(out)
-
-
 @dataclass
-class PackingConfig(JSONResult):
+class PackingConfig(Presets, JSONResult):
     """Settings of the packing experiment (design in the module docstring).
 
     tasks: the task order (the first K form the list for K); task_counts: the K grid;
@@ -100,6 +92,13 @@ class PackingConfig(JSONResult):
     mechanisms with equal per-task parameter counts, compared seed by seed; seeds: one network
     per (mechanism, N, K, seed). timing_scale scales every epoch duration of the tasks
     (0.5 halves the trial length and the cost of a step).
+
+    Presets: ``quick()`` (~10 s: two sizes, two task counts, two seeds, 40 steps and a
+    criterion of only 0.5 so that something is reached -- not a scientific setting);
+    ``default()`` (the reduced experiment of ``reproduce``, ~3-4 CPU-minutes on an unloaded
+    core); ``full()`` (N up to 64, eight tasks adding dm1, dm2, standard trial timing, five
+    seeds, 1500 steps, gain-only added for the rule-vs-gain matched pair; ~1 CPU-hour,
+    estimated from the default's cost per network-step, not run end to end).
     """
 
     tasks: tuple[str, ...] = DEFAULT_TASKS
@@ -119,82 +118,36 @@ class PackingConfig(JSONResult):
     n_ring: int = 8
     timing_scale: float = 0.5
 
+    QUICK = dict(task_counts=(1, 2), n_hidden=(8, 16), mechanisms=("rule", "excitability",
+                 "synaptic"), seeds=(0, 1), max_steps=40, eval_every=20, eval_trials=16,
+                 batch_size=16, criterion=0.5)
+    FULL = dict(tasks=FULL_TASKS, task_counts=(1, 2, 3, 4, 6, 8), n_hidden=(8, 16, 32, 64),
+                mechanisms=("rule", "gain", "excitability", "synaptic", "combined"),
+                matched=(("excitability", "synaptic"), ("rule", "gain")),
+                seeds=tuple(range(5)), max_steps=1500, timing_scale=1.0)
+
     def __post_init__(self):
-        if isinstance(self.tasks, str) or not len(self.tasks):
-            raise ValueError(f"tasks must be a non-empty list of task names, got {self.tasks!r}")
-        unknown = [t for t in self.tasks if t not in TASK_NAMES]
-        if unknown:
-            raise ValueError(f"tasks: unknown task(s) {unknown}; choose from {TASK_NAMES}")
-        if len(set(self.tasks)) != len(self.tasks):
-            raise ValueError(f"tasks has duplicates: {list(self.tasks)}")
-        self.tasks = tuple(self.tasks)
-        self.task_counts = tuple(sorted(_int_tuple(self.task_counts, "task_counts")))
+        self.tasks = task_names(self.tasks)
+        self.task_counts = tuple(sorted(int_tuple(self.task_counts, "task_counts")))
         if self.task_counts[-1] > len(self.tasks):
             raise ValueError(f"task_counts: K = {self.task_counts[-1]} exceeds the "
-                             f"{len(self.tasks)} tasks given")
-        self.n_hidden = _int_tuple(self.n_hidden, "n_hidden (network sizes N)")
-        if isinstance(self.mechanisms, str) or not len(self.mechanisms):
-            raise ValueError(f"mechanisms must be a non-empty list, got {self.mechanisms!r}")
-        valid = tuple(m for m in MECHANISMS if m != "none")
-        bad = [m for m in self.mechanisms if m not in valid]
-        if bad:
-            raise ValueError(f"mechanisms: unknown mechanism(s) {bad}; choose from {valid}")
-        if len(set(self.mechanisms)) != len(self.mechanisms):
-            raise ValueError(f"mechanisms has duplicates: {list(self.mechanisms)}")
-        self.mechanisms = tuple(self.mechanisms)
-        matched = []
-        for pair in self.matched:
-            if isinstance(pair, str) or len(pair) != 2 or pair[0] == pair[1]:
-                raise ValueError(f"matched: each entry must be two different mechanisms, got "
-                                 f"{pair!r}")
-            missing = [m for m in pair if m not in self.mechanisms]
-            if missing:
-                raise ValueError(f"matched pair {tuple(pair)}: {missing} not in mechanisms")
-            matched.append((str(pair[0]), str(pair[1])))
-        self.matched = tuple(matched)
-        self.seeds = _int_tuple(self.seeds, "seeds", minimum=0)
-        for name in ("rank", "batch_size", "max_steps", "eval_every", "eval_trials", "n_ring"):
-            setattr(self, name, _positive_int(getattr(self, name), name))
-        if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
-        if not 0 <= self.criterion <= 1:
-            raise ValueError(f"criterion must be in [0, 1], got {self.criterion}")
-        if not self.init_std >= 0:
-            raise ValueError(f"init_std must be >= 0, got {self.init_std}")
-        if not self.timing_scale > 0:
-            raise ValueError(f"timing_scale must be > 0, got {self.timing_scale}")
+                             f"{len(self.tasks)} tasks given; use K <= {len(self.tasks)} or "
+                             "list more tasks")
+        self.n_hidden = int_tuple(self.n_hidden, "n_hidden (network sizes N)")
+        self.mechanisms = mechanism_names(self.mechanisms)
+        self.matched = name_pairs(self.matched, self.mechanisms, "matched", "mechanisms",
+                                  allow_empty=True)
+        self.seeds = int_tuple(self.seeds, "seeds", minimum=0)
+        check_training(self, ("rank", "batch_size", "max_steps", "eval_every", "eval_trials",
+                                 "n_ring"))
+        self.init_std = check_number(self.init_std, "init_std", 0.0)
+        self.timing_scale = check_number(self.timing_scale, "timing_scale", 0.0, strict=True)
         for a, b in self.matched:
             pa, pb = (self.params_per_task(m, self.n_hidden[0]) for m in (a, b))
             if pa != pb:
                 raise ValueError(f"matched pair ({a}, {b}) has {pa} vs {pb} parameters per task "
-                                 f"at N = {self.n_hidden[0]}; pair mechanisms with equal counts")
-
-    @classmethod
-    def quick(cls, **overrides) -> PackingConfig:
-        """A smoke run (~10 s): two sizes, two task counts, two seeds, 40 steps, and a
-        criterion of only 0.5 so that something is reached (not a scientific setting)."""
-        settings = dict(task_counts=(1, 2), n_hidden=(8, 16), mechanisms=("rule", "excitability",
-                        "synaptic"), seeds=(0, 1), max_steps=40, eval_every=20, eval_trials=16,
-                        batch_size=16, criterion=0.5)
-        return cls(**{**settings, **overrides})
-
-    @classmethod
-    def default(cls, **overrides) -> PackingConfig:
-        """The reduced experiment of ``reproduce`` (~3-4 CPU-minutes on an unloaded core)."""
-        return cls(**overrides)
-
-    @classmethod
-    def full(cls, **overrides) -> PackingConfig:
-        """N up to 64, eight tasks (adding dm1, dm2) at the standard trial timing, five seeds,
-        1500 steps, gain-only added for the rule-vs-gain matched pair. Expected ~1 CPU-hour
-        (estimated from the default's measured cost per network-step, not run end to end):
-        most of it in the large-K networks that run to the budget."""
-        settings = dict(tasks=FULL_TASKS, task_counts=(1, 2, 3, 4, 6, 8),
-                        n_hidden=(8, 16, 32, 64),
-                        mechanisms=("rule", "gain", "excitability", "synaptic", "combined"),
-                        matched=(("excitability", "synaptic"), ("rule", "gain")),
-                        seeds=tuple(range(5)), max_steps=1500, timing_scale=1.0)
-        return cls(**{**settings, **overrides})
+                                 f"at N = {self.n_hidden[0]}; pair mechanisms with equal counts, "
+                                 "e.g. (excitability, synaptic) or (rule, gain)")
 
     def taskset(self) -> TaskSet:
         return TaskSet(list(self.tasks), TaskConfig(n_ring=self.n_ring,
@@ -314,56 +267,69 @@ class PackingResult(JSONResult):
         return {"capacity": pp.plot_capacity(self), "reached": pp.plot_reached_grid(self)}
 
 
-def run_packing(config: PackingConfig | None = None, quiet: bool = False) -> PackingResult:
+def train_packing_job(config: PackingConfig, mechanism: str, n_hidden: int
+                      ) -> tuple[list[PackingRun], float]:
+    """One unit of the sweep: train the ensemble of every (K, seed) network of (mechanism,
+    N); returns their runs (K-major, then seeds) and the seconds it took. A top-level function
+    of plain arguments, so that a Dask worker can run it (:mod:`.distributed`)."""
+    from ..ensemble import Ensemble, fit_ensemble
+
+    t0 = time.perf_counter()
+    members = [(k, s) for k in config.task_counts for s in config.seeds]
+    ens = Ensemble(config.model_config(mechanism, n_hidden), [s for _, s in members])
+    hists = fit_ensemble(ens, config.taskset(), config.train_config(n_hidden), quiet=True,
+                         data="pooled", train_seeds=[1000 * s + k for k, s in members],
+                         member_tasks=[list(config.tasks[:k]) for k, _ in members])
+    ppt = config.params_per_task(mechanism, n_hidden)
+    if ens.params_per_task() != ppt:  # the modulator's own count must agree
+        raise RuntimeError(f"{mechanism}: {ens.params_per_task()} != {ppt}")
+    runs = [PackingRun(mechanism, n_hidden, k, s, ppt, h.reached, h.steps[-1] if h.steps else 0,
+                       h.steps_to_criterion, {t: float(v[-1]) for t, v in h.performance.items()})
+            for (k, s), h in zip(members, hists, strict=True)]
+    return runs, round(time.perf_counter() - t0, 2)
+
+
+def run_packing(config: PackingConfig | None = None, quiet: bool = False,
+                client=None) -> PackingResult:
     """Train every (mechanism, N, K, seed) network (one ensemble per mechanism and N) and
-    collect reached / steps / final performance; see the module docstring."""
+    collect reached / steps / final performance; see the module docstring.
+
+    client: ``None`` trains the ensembles here, one after the other; a Dask
+    ``distributed.Client`` or a scheduler address spreads them over its workers, with the
+    same numbers (:mod:`.distributed`)."""
     from tqdm.auto import tqdm
 
-    from ..ensemble import Ensemble, fit_ensemble
+    from .distributed import Unit, connect, describe, run_units
 
     config = config or PackingConfig.default()
     if not isinstance(config, PackingConfig):
         raise TypeError(f"config must be a PackingConfig, got {type(config).__name__}")
-    taskset = config.taskset()
-    members = [(k, s) for k in config.task_counts for s in config.seeds]
     result = PackingResult(config)
     start = time.perf_counter()
     jobs = [(m, n) for n in config.n_hidden for m in config.mechanisms]
-    bar = tqdm(jobs, desc="packing", disable=quiet)
-    with torch_threads(1):
-        for mechanism, n in bar:
-            bar.set_postfix_str(f"{mechanism} N={n}")
-            t0 = time.perf_counter()
-            ens = Ensemble(config.model_config(mechanism, n), [s for _, s in members])
-            hists = fit_ensemble(ens, taskset, config.train_config(n), quiet=True,
-                                 data="pooled", train_seeds=[1000 * s + k for k, s in members],
-                                 member_tasks=[list(config.tasks[:k]) for k, _ in members])
-            ppt = config.params_per_task(mechanism, n)
-            if ens.params_per_task() != ppt:  # the modulator's own count must agree
-                raise RuntimeError(f"{mechanism}: {ens.params_per_task()} != {ppt}")
-            for (k, s), h in zip(members, hists, strict=True):
-                result.runs.append(PackingRun(
-                    mechanism, n, k, s, ppt, h.reached, h.steps[-1] if h.steps else 0,
-                    h.steps_to_criterion, {t: float(v[-1]) for t, v in h.performance.items()}))
-            result.wall_time_s[f"{mechanism} N={n}"] = round(time.perf_counter() - t0, 2)
+    # larger networks cost more: a cluster starts them first
+    units = [Unit(train_packing_job, (config, m, n), f"packing {m} N={n}", priority=n)
+             for m, n in jobs]
+    bar = tqdm(total=len(units), desc="packing", disable=quiet)
+
+    def done(k, unit):
+        bar.set_postfix_str(unit.label.removeprefix("packing "))
+        bar.update()
+
+    with connect(client) as cl:
+        outputs = run_units(units, cl, done)
+        where = describe(cl)
+    bar.close()
+    for (mechanism, n), (runs, seconds) in zip(jobs, outputs, strict=True):
+        result.runs.extend(runs)
+        result.wall_time_s[f"{mechanism} N={n}"] = seconds
     total = time.perf_counter() - start
     result.wall_time_s["total"] = round(total, 2)
-    result.info = run_info(config.seeds, total, backend="ensemble")
+    result.info = run_info(config.seeds, total, backend="ensemble" + where)
     return result
 
 
 # ---------------------------------------------------------------- report
-def _fmt(mean, lo, hi) -> str:
-    if math.isnan(lo):
-        return f"{mean:.2f}"
-    return f"{mean:.2f} [{lo:.2f}, {hi:.2f}]"
-
-
-def _table(header, rows) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
-
-
 def _report(result: PackingResult) -> str:
     c = result.config
     design = (
@@ -377,10 +343,10 @@ def _report(result: PackingResult) -> str:
         f"(init_std {c.init_std:g}), the learning rate, the budget, the criterion and the seeds "
         f"{list(c.seeds)} (a seed fixes the shared initial weights for every mechanism). "
         f"Trials last {c.timing_scale:g} x the standard epoch durations.")
-    rows = [(r["mechanism"], r["n_hidden"], r["params_per_task"], _fmt(r["mean"], r["lo"],
+    rows = [(r["mechanism"], r["n_hidden"], r["params_per_task"], format_ci(r["mean"], r["lo"],
              r["hi"]), r["capacities"]) for r in result.capacity_table()]
     out = [design, "### Capacity (mean [95 % t-interval] over seeds)",
-           _table(["mechanism", "N", "context parameters per task", "capacity",
+           markdown_table(["mechanism", "N", "context parameters per task", "capacity",
                    "per seed"], rows)]
     steps = []
     for m in c.mechanisms:
@@ -389,15 +355,15 @@ def _report(result: PackingResult) -> str:
             cells = [f"{frac[i, j]:.2f}" for j in range(len(c.task_counts))]
             steps.append((m, n, *cells))
     out += ["### Fraction of seeds reaching the criterion, per (N, K)",
-            _table(["mechanism", "N"] + [f"K={k}" for k in c.task_counts], steps)]
+            markdown_table(["mechanism", "N"] + [f"K={k}" for k in c.task_counts], steps)]
     matched = result.matched_table()
     if matched:
-        rows = [(r["pair"], r["n_hidden"], r["params_per_task"], _fmt(r["mean"], r["lo"],
+        rows = [(r["pair"], r["n_hidden"], r["params_per_task"], format_ci(r["mean"], r["lo"],
                  r["hi"]), f"{r['a_wins']} / {r['b_wins']} / {r['ties']}") for r in matched]
         out += ["### Matched per-task parameter budgets (paired by seed)",
                 "Same per-task parameter count, same init_std, same learning rate and "
                 "budget; difference of capacities (first - second) per seed.",
-                _table(["pair", "N", "parameters per task (each)", "capacity difference",
+                markdown_table(["pair", "N", "parameters per task (each)", "capacity difference",
                         "seeds first > / < / = second"], rows)]
     out += ["### Interpretation", _interpretation(result)]
     return "\n\n".join(out)
@@ -435,5 +401,5 @@ def _interpretation(result: PackingResult) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["PackingConfig", "PackingRun", "PackingResult", "run_packing", "capacity",
-           "DEFAULT_TASKS", "FULL_TASKS"]
+__all__ = ["PackingConfig", "PackingRun", "PackingResult", "run_packing", "train_packing_job",
+           "capacity", "DEFAULT_TASKS", "FULL_TASKS"]

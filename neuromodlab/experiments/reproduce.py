@@ -14,11 +14,19 @@ a machine with two or more CPUs) packing and initialisation run in a second proc
 seed gives the same numbers (wall times aside), whatever ``jobs``. The output folder must be
 new, empty, or a previous output of this command; nothing else is overwritten.
 
-Experiments owned elsewhere plug in through a small protocol: a module
+With ``client`` (a Dask ``distributed.Client`` or a scheduler address; on the command line
+``--scheduler ADDRESS`` or ``--dask-workers N``) the ensembles of every experiment train on
+Dask workers, with the same numbers (:mod:`.distributed`, ``docs/distributed.md``).
+
+Packing and initialisation plug in through a small protocol (``PLUGINS``): a module
 ``neuromodlab.experiments.<name>`` with a config class (``quick()``, ``default()``,
-``full()``), a ``run_<name>(config, quiet=...)`` function and a result with ``to_json()``;
-optional: ``result.summary() -> dict`` (headline numbers), ``result.report_markdown() -> str``
-(a report section) and ``result.figures() -> dict[str, Figure]``.
+``full()``), a ``run_<name>(config, quiet=..., client=...)`` function (``client`` is only
+passed when one is given) and a result with ``to_json()``,
+``summary() -> dict`` (headline numbers), ``report_markdown() -> str`` (its report section)
+and ``figures() -> dict[str, Figure]``. Ambiguity and dynamics share networks, so their
+sections are written by :mod:`.report`, which assembles ``report.md``; this module runs the
+experiments (order, second process, Dask client), manages the output folder and writes
+``results.json``.
 """
 
 from __future__ import annotations
@@ -26,15 +34,13 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import json
-import math
 import os
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
-from .results import diff_ci, dumps, run_info, to_jsonable
+from .report import report_markdown
+from .results import dumps, run_info, to_jsonable
 
 EXPERIMENTS = ("ambiguity", "packing", "initialisation", "dynamics")
 MODES = ("quick", "default", "full")
@@ -100,15 +106,6 @@ def _mode_config(cls, mode: str, **overrides):
     return getattr(cls, mode)(**overrides) if overrides else getattr(cls, mode)()
 
 
-def _fmt(stats: dict, digits: int = 2) -> str:
-    m, lo, hi = stats["mean"], stats["lo"], stats["hi"]
-    if m is None or (isinstance(m, float) and math.isnan(m)):
-        return "n/a"
-    if lo is None or (isinstance(lo, float) and math.isnan(lo)):
-        return f"{m:.{digits}f}"
-    return f"{m:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
-
-
 def _figures(makers: dict, prefix: str, out: Path, files: list, problems: list) -> dict:
     """Draw and save each figure (key -> function returning a Figure); a figure that fails is
     recorded in ``problems`` and skipped, so one bad plot never loses the run."""
@@ -130,12 +127,12 @@ def _figures(makers: dict, prefix: str, out: Path, files: list, problems: list) 
     return saved
 
 
-def _run_ambiguity(mode, seed, quiet, out, files, problems):
+def _run_ambiguity(mode, seed, quiet, out, files, problems, client=None):
     pa = importlib.import_module("neuromodlab.plotting.ambiguity")
     from .ambiguity import AmbiguityConfig, run_ambiguity
 
     config = _with_seed(_mode_config(AmbiguityConfig, mode), seed)
-    result = run_ambiguity(config, quiet=quiet)
+    result = run_ambiguity(config, quiet=quiet, client=client)
     makers = {}
     for pair in result.curves:
         makers[f"blend {pair}"] = lambda p=pair: pa.plot_blend_curves(result, p)
@@ -144,7 +141,8 @@ def _run_ambiguity(mode, seed, quiet, out, files, problems):
     return result, _figures(makers, "ambiguity", out, files, problems)
 
 
-def _run_dynamics(mode, seed, quiet, out, files, problems, networks=None, amb_config=None):
+def _run_dynamics(mode, seed, quiet, out, files, problems, networks=None, amb_config=None,
+                  client=None):
     pa = importlib.import_module("neuromodlab.plotting.ambiguity")
     from .dynamics import DynamicsConfig, run_dynamics
 
@@ -154,48 +152,43 @@ def _run_dynamics(mode, seed, quiet, out, files, problems, networks=None, amb_co
         config = dataclasses.replace(config, **same)
         if config.pair not in amb_config.pairs:
             networks = None
-    result = run_dynamics(config, quiet=quiet, networks=networks)
+    result = run_dynamics(config, quiet=quiet, networks=networks, client=client)
     makers = {"trajectories": lambda: pa.plot_dynamics_trajectories(result),
               "interpolation": lambda: pa.plot_interpolation(result),
               "summary": lambda: pa.plot_dynamics_summary(result)}
     return result, _figures(makers, "dynamics", out, files, problems)
 
 
-def _run_plugin(name, mode, seed, quiet, out, files, problems):
-    """Returns (result, figures); result None means the module is not available."""
+def _run_plugin(name, mode, seed, quiet, out, files, problems, client=None):
+    """Packing or initialisation: their results draw their own figures (``figures()``)."""
     module_name, cfg_name, run_name = PLUGINS[name]
+    module = importlib.import_module(f"{__package__}.{module_name}")
+    config = _with_seed(_mode_config(getattr(module, cfg_name), mode), seed)
+    run = getattr(module, run_name)
+    result = run(config, quiet=quiet) if client is None else run(config, quiet=quiet,
+                                                                  client=client)
     try:
-        module = importlib.import_module(f"{__package__}.{module_name}")
-        cfg_cls, run = getattr(module, cfg_name), getattr(module, run_name)
-    except (ImportError, AttributeError) as err:
-        problems.append(f"not available in this version ({err})")
-        return None, {}
-    config = _with_seed(_mode_config(cfg_cls, mode), seed)
-    result = run(config, quiet=quiet)
-    figs = {}
-    if hasattr(result, "figures"):
-        try:
-            made = result.figures()
-        except Exception as err:  # noqa: BLE001 - reported, the numbers are kept
-            problems.append(f"figures failed: {type(err).__name__}: {err}")
-            made = {}
-        figs = _figures({k: (lambda f=f: f) for k, f in made.items()}, name, out, files,
-                        problems)
+        made = result.figures()
+    except Exception as err:  # noqa: BLE001 - reported, the numbers are kept
+        problems.append(f"figures failed: {type(err).__name__}: {err}")
+        made = {}
+    figs = _figures({k: (lambda f=f: f) for k, f in made.items()}, name, out, files, problems)
     return result, figs
 
 
-def _run_one(name, mode, seed, quiet, out, files, problems, previous=None):
-    """One experiment, isolated: returns (result or None, figures, status)."""
+def _run_one(name, mode, seed, quiet, out, files, problems, previous=None, client=None):
+    """One experiment, isolated: returns (result, figures, "done") or (None, {}, "failed").
+    client: a connected ``distributed.Client`` (or None) that trains the ensembles."""
     try:
         if name == "ambiguity":
-            result, figs = _run_ambiguity(mode, seed, quiet, out, files, problems)
+            result, figs = _run_ambiguity(mode, seed, quiet, out, files, problems, client)
         elif name == "dynamics":
             result, figs = _run_dynamics(
                 mode, seed, quiet, out, files, problems,
                 networks=getattr(previous, "trained", None),
-                amb_config=getattr(previous, "config", None))
+                amb_config=getattr(previous, "config", None), client=client)
         else:
-            result, figs = _run_plugin(name, mode, seed, quiet, out, files, problems)
+            result, figs = _run_plugin(name, mode, seed, quiet, out, files, problems, client)
     except Exception as err:  # noqa: BLE001 - one failed experiment must not lose the others
         import traceback
 
@@ -204,7 +197,7 @@ def _run_one(name, mode, seed, quiet, out, files, problems, previous=None):
         files.append(str(path))
         problems.append(f"failed: {type(err).__name__}: {err} (traceback in data/{path.name})")
         return None, {}, "failed"
-    return result, figs, "done" if result is not None else "skipped"
+    return result, figs, "done"
 
 
 def _plugin_job(names, mode, seed, out) -> dict:
@@ -225,7 +218,7 @@ def _plugin_job(names, mode, seed, out) -> dict:
 
 
 def _save_data(out: Path, name: str, result, files: list) -> None:
-    """The full result object as ``data/<name>.json`` (skipped experiments: nothing)."""
+    """The full result object as ``data/<name>.json`` (failed experiments: nothing)."""
     if result is not None:
         path = out / "data" / f"{name}.json"
         path.write_text(result.to_json() + "\n")
@@ -238,13 +231,17 @@ def default_jobs() -> int:
 
 
 def reproduce(out="results", mode: str = "default", seed: int = 0, quiet: bool = False,
-              experiments=EXPERIMENTS, jobs: int | None = None) -> dict:
+              experiments=EXPERIMENTS, jobs: int | None = None, client=None) -> dict:
     """Run the experiments and write the report (see the module docstring).
 
     jobs: 1 runs everything in this process, one experiment after the other, with progress
     bars; 2 (the default on a machine with >= 2 CPUs) runs packing and initialisation in a
-    second process (quietly, one line when done) while ambiguity and dynamics run here. The
-    numbers do not depend on ``jobs``. Returns the content of ``results.json``."""
+    second process (quietly, one line when done) while ambiguity and dynamics run here.
+    client: a Dask ``distributed.Client`` or a scheduler address: every experiment's
+    ensembles train on its workers (:mod:`.distributed`) and this process only assembles,
+    probes, analyses and writes, so ``jobs`` must then be 1 (the default with a client). The
+    numbers depend neither on ``jobs`` nor on ``client``. Returns the content of
+    ``results.json``."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -253,9 +250,22 @@ def reproduce(out="results", mode: str = "default", seed: int = 0, quiet: bool =
     if unknown or not experiments:
         raise ValueError(f"experiments must be a non-empty subset of {EXPERIMENTS}, "
                          f"got {experiments!r}")
-    jobs = default_jobs() if jobs is None else jobs
+    if jobs is None:
+        jobs = default_jobs() if client is None else 1
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be an int >= 1, got {jobs!r}")
+    if client is not None and jobs > 1:
+        raise ValueError(f"jobs={jobs} runs packing and initialisation in a second local "
+                         "process; with a Dask client (--scheduler / --dask-workers) the "
+                         "ensembles already run on the Dask workers: use jobs=1 (the default)")
+    from .distributed import connect
+
+    # connect before writing anything: a wrong address leaves the output folder untouched
+    with connect(client) as cl:
+        return _reproduce(out, mode, seed, quiet, experiments, jobs, cl)
+
+
+def _reproduce(out, mode, seed, quiet, experiments, jobs, client) -> dict:
     out = prepare_output(out)
     _remove_previous(out)
     import matplotlib
@@ -267,6 +277,9 @@ def reproduce(out="results", mode: str = "default", seed: int = 0, quiet: bool =
     say(f"neuromodlab reproduce ({mode} mode, seed {seed}): {', '.join(ordered)}; expected "
         f"~{minutes:.0f} CPU-minutes{' (shared by 2 processes)' if jobs > 1 else ''} on an "
         f"unloaded 2-core machine; output in {out}/")
+    if client is not None:
+        say(f"      ensembles train on the Dask cluster at {client.scheduler.address} "
+            f"({len(client.nthreads())} workers now)")
     files: list[str] = []
     start = time.perf_counter()
     results, figures, wall, status, problems = {}, {}, {}, {}, {}
@@ -296,7 +309,8 @@ def reproduce(out="results", mode: str = "default", seed: int = 0, quiet: bool =
         t0 = time.perf_counter()
         problems[name] = []
         results[name], figures[name], status[name] = _run_one(
-            name, mode, seed, quiet, out, files, problems[name], results.get("ambiguity"))
+            name, mode, seed, quiet, out, files, problems[name], results.get("ambiguity"),
+            client)
         wall[name] = time.perf_counter() - t0
         finish(name)
     if future is not None:
@@ -354,7 +368,7 @@ def _results_json(mode, seed, results, wall, status, problems, total, files, out
             "seeds": list(getattr(info, "seeds", []) or
                           getattr(getattr(result, "config", None), "seeds", []) or []),
             "wall_time_s": round(wall[name], 2),
-            "summary": to_jsonable(result.summary()) if hasattr(result, "summary") else None,
+            "summary": to_jsonable(result.summary()),
         }
         if hasattr(result, "networks"):
             entry["networks"] = to_jsonable(result.networks)
@@ -371,246 +385,6 @@ def _results_json(mode, seed, results, wall, status, problems, total, files, out
         "experiments": experiments,
         "files": rel + ["report.md", "results.json"],
     }
-
-
-# --------------------------------------------------------------------------------- report
-INTRO = """Reduced experiments inspired by Vedovati & Ching (2024), "Synergistic pathways of
-modulation enable robust task packing within neural dynamics" (arXiv:2408.01316). Only the
-paper's abstract is known to us: every task, size, criterion and analysis below is our own
-design, and every number is what *this* code measured in this run -- none is a number from the
-paper. Intervals are 95 % t-intervals over independently seeded networks unless stated (for a
-bounded quantity such as a fraction the interval may reach past its range)."""
-
-AMBIGUITY_DESIGN = """Networks with each context mechanism (rule input, excitability = per-neuron
-gain and bias, synaptic = rank-R recurrent change, combined) are trained on the same tasks with
-the same optimiser, learning rate, step budget, criterion (worst task >= criterion, early stop)
-and initial scale of the context pathway (`init_std`). Seed s fixes the shared initial weights
-and the data stream, so mechanisms are compared on paired seeds. Each trained network is then
-probed on conflicting task pairs (i, j) -- the same stimuli, different correct answers -- with a
-blended cue c = (1 - l) e_i + l e_j, a weakened cue c = s e_i and a noisy cue
-c = e_i + sigma xi. The same outputs are scored against both tasks' answers: on conflict trials
-each response follows task i, task j or neither (P(i) + P(j) + P(neither) = 1), and at l = 0
-P(i) is the trained performance. All cue conditions share trials and recurrent noise."""
-
-DYNAMICS_DESIGN = """For the same trained networks (noise off): PCA of the rates of all tasks
-(one space per network), the participation ratio of each task's activity, the overlap of task
-subspaces (top PCs; mean squared cosine of principal angles), fixed points of the one-step map
-under the fixation input for each one-hot context (count, stability), and continuation of the
-decision-period attractor as the context moves from task i (l = 0) to task j (l = 1) -- a
-forward branch from task i's attractor and a backward branch from task j's. Where both branches
-exist and answer their own task at the same l the network is bistable in l (hysteresis)."""
-
-
-def _table(header, rows) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def _settings_table(config) -> str:
-    if config is None:
-        return ""
-    d = to_jsonable(config)
-    return _table(["setting", "value"], [(k, f"`{json.dumps(v)}`") for k, v in d.items()])
-
-
-def _figures_md(figs: dict) -> str:
-    return "\n\n".join(f"![{k}](figures/{v})" for k, v in figs.items())
-
-
-def _diff_rows(metrics: dict, metric: str, mechanisms) -> list:
-    """Pairwise differences of one metric between mechanisms (mean, Welch 95 % interval)."""
-    rows = []
-    mechs = list(mechanisms)
-    for a in range(len(mechs)):
-        for b in range(a + 1, len(mechs)):
-            d = diff_ci(metrics[mechs[a]][metric], metrics[mechs[b]][metric])
-            robust = not math.isnan(d["lo"]) and (d["lo"] > 0 or d["hi"] < 0)
-            rows.append((f"{mechs[a]} - {mechs[b]}", metric,
-                         _fmt({"mean": d["diff"], "lo": d["lo"], "hi": d["hi"]}),
-                         "yes" if robust else "no"))
-    return rows
-
-
-def _ambiguity_md(result, figs) -> str:
-    from .ambiguity import METRICS
-
-    cfg = result.config
-    out = ["## 1. Context ambiguity", AMBIGUITY_DESIGN, "### Settings", _settings_table(cfg)]
-    train = result.summary()["training"]
-    rows = []
-    for mech, t in train.items():
-        steps = np.asarray(t["steps"], float)
-        rows.append((mech, t["params_per_task"], f"{t['reached']}/{t['n']}",
-                     f"{steps.mean():.0f}" if steps.size else "n/a"))
-    who = "reached the criterion" if cfg.include == "reached" else "were trained (all)"
-    out += ["### Training", f"Tasks {', '.join(cfg.tasks)}; N = {cfg.n_hidden}; seeds "
-            f"{list(cfg.seeds)}; criterion {cfg.criterion} within {cfg.max_steps} steps; "
-            f"statistics over networks that {who}.",
-            _table(["mechanism", "context parameters per task", "reached criterion",
-                    "mean steps"], rows)]
-    names = [m for m in METRICS if m != "perf_l0"]
-    out.append("### Results (mean [95 % interval] over networks)")
-    for pair, per_mech in result.metrics.items():
-        rows = [(mech, *(_fmt(result.metric_stats(pair, mech, n)) for n in ["perf_l0"] + names))
-                for mech in per_mech]
-        out += [f"**{pair}**", _table(["mechanism"] + ["perf_l0"] + names, rows)]
-    out.append("Metrics: " + "; ".join(f"`{k}` = {v}" for k, v in METRICS.items()) + ".")
-    out += ["### Figures", _figures_md(figs)]
-    out += ["### Differences between mechanisms", "Difference of means (row mechanism a - b) "
-            "with a Welch 95 % interval (df = min(n) - 1); **bold** = the interval excludes 0. "
-            "These are many comparisons without correction: expect about 1 in 20 to look "
-            "robust by chance."]
-    robust = []
-    compared = ("l50", "auc_half", "neither_mid", "s50", "noise_auc")
-    for pair, per_mech in result.metrics.items():
-        columns = {metric: _diff_rows(per_mech, metric, cfg.mechanisms) for metric in compared}
-        rows = []
-        for k, label in enumerate(row[0] for row in columns[compared[0]]):
-            cells = []
-            for metric in compared:
-                _, _, text, flag = columns[metric][k]
-                cells.append(f"**{text}**" if flag == "yes" else text)
-                if flag == "yes":
-                    robust.append(f"{label} on {metric} ({pair}: {text})")
-            rows.append((label, *cells))
-        out += [f"**{pair}**", _table(["a - b", *compared], rows)]
-    out += ["### Interpretation", _ambiguity_text(result, robust)]
-    return "\n\n".join(out)
-
-
-def _ambiguity_text(result, robust) -> str:
-    lines = []
-    for pair, per_mech in result.metrics.items():
-        l50 = [v for m in per_mech.values() for v in m["l50"]]
-        mid = [v for m in per_mech.values() for v in m["neither_mid"]]
-        if l50:
-            lines.append(f"- {pair}: over all mechanisms, P(i) fell below 0.5 at l = "
-                         f"{np.mean(l50):.2f} on average (range {min(l50):.2f}-{max(l50):.2f}); "
-                         f"at l = 0.5 a fraction {np.mean(mid):.2f} of responses followed "
-                         "neither task (outputs of the two tasks cancel or fall between them).")
-    if robust:
-        lines.append("- Differences whose interval excludes 0: " + "; ".join(robust) + ". "
-                     "With few seeds and many comparisons, treat these as leads to re-test "
-                     "with more seeds (`--full`), not as findings.")
-    else:
-        lines.append("- **No seed-robust difference between mechanisms** on these metrics: every "
-                     "interval of a difference includes 0. This is a null result at this "
-                     "network size and number of seeds, not evidence that the mechanisms are "
-                     "equivalent.")
-    return "\n".join(lines)
-
-
-def _dynamics_md(result, figs, ambiguity=None) -> str:
-    from .dynamics import DYNAMICS_METRICS
-
-    cfg = result.config
-    summ = result.summary()["metrics"]
-    keys = ["pr_mean", "overlap_pair", "overlap_mean", "angle_pair_min_deg", "n_fixed_mean",
-            "n_stable_mean", "attractor_i_l0", "attractor_j_l1", "switch_forward",
-            "switch_backward", "bistable_fraction", "rest_stable_fraction",
-            "rest_displacement_end"]
-    keys = [k for k in summ[next(iter(summ))] if k.startswith("pr_") and k != "pr_mean"] + keys
-    rows = [(f"`{k}`", *(_fmt(summ[mech][k]) for mech in summ)) for k in keys]
-    out = ["## 4. Dynamics", DYNAMICS_DESIGN, "### Settings", _settings_table(cfg),
-           f"Pair interpolated: {cfg.pair[0]} (l = 0) -> {cfg.pair[1]} (l = 1); seeds "
-           f"{list(cfg.seeds)}; networks: those of the ambiguity experiment when the "
-           "settings match (they do in `reproduce`).",
-           "### Results (mean [95 % interval] over networks)",
-           _table(["metric", *summ], rows),
-           "Metrics: " + "; ".join(f"`{k}` = {v}" for k, v in DYNAMICS_METRICS.items()) + ".",
-           "### Figures", _figures_md(figs), "### Interpretation",
-           _dynamics_text(result, summ, ambiguity)]
-    return "\n\n".join(out)
-
-
-def _dynamics_text(result, summ, ambiguity=None) -> str:
-    lines = []
-    pair = "->".join(result.config.pair)
-    if ambiguity is not None and pair in ambiguity.metrics:
-        cells = []
-        for mech in summ:
-            if mech in ambiguity.metrics[pair]:
-                l50 = ambiguity.metric_stats(pair, mech, "l50")["mean"]
-                cells.append(f"{mech}: behaviour l50 = {l50:.2f}, attractor switch = "
-                             f"{summ[mech]['switch_forward']['mean']:.2f}")
-        lines.append("- Behaviour against attractors (pair " + pair + "; the attractor switch "
-                     "is where fewer than half of the stable decision fixed points still "
-                     "answer task i): " + "; ".join(cells) + ". A behavioural switch earlier "
-                     "than the attractor switch means the response is decided before the state "
-                     "settles (the trial ends during the transient).")
-    per = {m: result.per_seed(m) for m in result.per_network}
-    for metric, label in (("pr_mean", "participation ratio"), ("overlap_pair",
-                                                              "pair subspace overlap"),
-                          ("bistable_fraction", "bistable fraction")):
-        robust = [r for r in _diff_rows(per, metric, list(per)) if r[-1] == "yes"]
-        if robust:
-            lines.append(f"- {label}: differences whose interval excludes 0: "
-                         + "; ".join(f"{r[0]} = {r[2]}" for r in robust) + ".")
-        else:
-            lines.append(f"- {label}: no seed-robust difference between mechanisms.")
-    bi = {m: summ[m]["bistable_fraction"]["mean"] for m in summ}
-    lines.append("- Bistability (both attractors coexisting at the same l): "
-                 + ", ".join(f"{m} {v:.2f}" for m, v in bi.items()) + " of the (l, trial) grid. "
-                 "Where it is near 0, one attractor moves (or jumps) as l changes; where it is "
-                 "large, the blended cue selects between coexisting attractors, so the answer "
-                 "depends on where the state starts.")
-    return "\n".join(lines)
-
-
-def _plugin_md(result, figs) -> str:
-    if hasattr(result, "report_markdown"):
-        parts = [result.report_markdown()]
-    else:
-        parts = ["### Settings", _settings_table(getattr(result, "config", None))]
-        if hasattr(result, "summary"):
-            parts += ["### Summary", "```json\n" + dumps(result.summary()) + "\n```"]
-    if figs:
-        parts += ["### Figures", _figures_md(figs)]
-    return "\n\n".join(parts)
-
-
-SECTIONS = {"ambiguity": (1, "Context ambiguity"), "packing": (2, "Task packing"),
-            "initialisation": (3, "Initialisation of the context pathway"),
-            "dynamics": (4, "Dynamics")}
-
-
-def report_markdown(summary: dict, results: dict, figures: dict) -> str:
-    """The report: intro, run table, one section per experiment, caveats."""
-    wall = summary["wall_time_s"]
-    v = summary["versions"]
-    head = [f"# neuromodlab: reduced experiments ({summary['mode']}, seed {summary['seed']})",
-            INTRO,
-            _table(["experiment", "status", "wall time (s)"],
-                   [(k, e["status"], wall.get(k, "")) for k, e in summary["experiments"].items()]
-                   + [("total", "", wall["total"])]),
-            f"Versions: neuromodlab {v['neuromodlab']}, torch {v['torch']}, numpy {v['numpy']}, "
-            f"Python {v['python']} ({v['platform']}). Machine-readable numbers: `results.json`; "
-            "full result objects: `data/*.json`."]
-    sections = []
-    for name, result in results.items():
-        number, title = SECTIONS[name]
-        entry = summary["experiments"][name]
-        if result is None:
-            sections.append(f"## {number}. {title}\n\n**{entry['status'].capitalize()}**: "
-                            f"{entry.get('reason')}.")
-            continue
-        if name == "ambiguity":
-            text = _ambiguity_md(result, figures[name])
-        elif name == "dynamics":
-            text = _dynamics_md(result, figures[name], results.get("ambiguity"))
-        else:
-            text = f"## {number}. {title}\n\n" + _plugin_md(result, figures.get(name, {}))
-        if entry.get("problems"):
-            text += "\n\n**Problems in this run**: " + "; ".join(entry["problems"]) + "."
-        sections.append(text)
-    caveats = ["## Caveats", "- Small networks, few seeds, one learning rate and one criterion: "
-               "the intervals describe seed-to-seed variation of *this* setup only.",
-               "- Mechanisms differ in context parameters per task (see the training tables); "
-               "their initial scale (`init_std`) and learning rate are matched.",
-               "- Reduced versions inspired by Vedovati & Ching (2024); no number here is "
-               "theirs."]
-    return "\n\n".join(head + sections + ["\n".join(caveats)]) + "\n"
 
 
 __all__ = ["reproduce", "prepare_output", "report_markdown", "OutputError", "EXPERIMENTS",

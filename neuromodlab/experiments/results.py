@@ -26,7 +26,8 @@ Conventions for experiment results (so ``reproduce`` can treat them alike):
   library / torch / numpy / Python versions;
 - a method ``summary() -> dict`` with the headline numbers (plain floats) for ``results.json``.
 
-Statistics: :func:`mean_ci` (mean and a 95 % t-interval over seeds), :func:`t_quantile`.
+Statistics: :func:`mean_ci` (mean and a 95 % t-interval over seeds), :func:`diff_ci` (a
+difference of means), :func:`t_quantile`, :func:`wilson_interval` (a proportion k / n).
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ import numpy as np
 import torch
 
 __all__ = ["JSONResult", "RunInfo", "run_info", "to_jsonable", "from_jsonable", "save_json",
-           "load_json", "dumps", "results_equal", "mean_ci", "diff_ci", "t_quantile"]
+           "load_json", "dumps", "results_equal", "format_ci", "markdown_table", "mean_ci",
+           "diff_ci", "t_quantile", "wilson_interval"]
 
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
@@ -272,6 +274,24 @@ def run_info(seeds, wall_time_s: float, backend: str = "") -> RunInfo:
                    backend=backend)
 
 
+def format_ci(mean, lo=None, hi=None, digits: int = 2) -> str:
+    """``"mean [lo, hi]"`` for the reports; ``mean`` alone without an interval, ``"n/a"``
+    without a mean. ``mean`` may also be a dict with keys "mean", "lo", "hi"."""
+    if isinstance(mean, dict):
+        mean, lo, hi = mean["mean"], mean["lo"], mean["hi"]
+    if mean is None or math.isnan(mean):
+        return "n/a"
+    if lo is None or math.isnan(lo):
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
+def markdown_table(header, rows) -> str:
+    """A Markdown table (for the reports): a header row, then one line per row of cells."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
+
+
 # ---------------------------------------------------------------------------- statistics
 # Two-sided 95 % quantiles t_{0.975, df} for df = 1..30; the normal value beyond.
 _T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
@@ -315,3 +335,18 @@ def diff_ci(values_a, values_b) -> dict:
     d = float(a.mean() - b.mean())
     half = t_quantile(min(len(a), len(b)) - 1) * se
     return {"diff": d, "lo": d - half, "hi": d + half}
+
+
+def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval for a binomial proportion k / n (95 % for z = 1.96); unlike
+    a t-interval it stays inside [0, 1] and is not empty at k = 0 or k = n."""
+    if n <= 0:
+        return (math.nan, math.nan)
+    if not 0 <= k <= n:
+        raise ValueError(f"need 0 <= k <= n (k successes out of n), got k={k}, n={n}")
+    p, z2 = k / n, z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    lo = 0.0 if k == 0 else max(0.0, centre - half)
+    hi = 1.0 if k == n else min(1.0, centre + half)  # exact ends (no rounding below 1)
+    return (lo, hi)

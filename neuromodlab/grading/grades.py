@@ -14,29 +14,23 @@ from pathlib import Path
 
 from . import notebooks as nbh
 from . import settings
-from .course import BuildError, run_nbgrader
-from .repair import repair_submissions
+from .course import BuildError, check_assignment, course_lock, require_nbgrader, run_nbgrader
+from .postgres import nbgrader_db_args, resolve_db_url
+from .repair import hand_in_dirs, release_notebooks, repair_submissions
 
 
-def db_url(root) -> str:
-    return "sqlite:///" + str(Path(root).resolve() / settings.DB_FILE)
+def db_url(root, db: str | None = None) -> str:
+    """The gradebook: ``db``, else ``$NEUROMODLAB_DB_URL``, else ``gradebook.db`` (SQLite)."""
+    return resolve_db_url(root, db)
 
 
 @contextlib.contextmanager
-def gradebook(root):
+def gradebook(root, db: str | None = None):
+    require_nbgrader()
     from nbgrader.api import Gradebook
 
-    with Gradebook(db_url(root), settings.COURSE_ID) as gb:
+    with Gradebook(db_url(root, db), settings.COURSE_ID) as gb:
         yield gb
-
-
-def release_notebooks(root, assignment) -> list[str]:
-    return sorted(p.stem for p in (Path(root) / settings.RELEASE_DIR / assignment).glob("*.ipynb"))
-
-
-def submitted_students(root, assignment) -> list[str]:
-    return sorted(d.parent.name for d in (Path(root) / "submitted").glob(f"*/{assignment}")
-                  if d.is_dir())
 
 
 @dataclass
@@ -54,11 +48,11 @@ class AutogradeResult:
         return not self.failed
 
 
-def record_zero(root, assignment: str, student: str) -> None:
+def record_zero(root, assignment: str, student: str, db: str | None = None) -> None:
     """Give ``student`` a submission of ``assignment`` scored 0 (nothing was handed in)."""
     from nbgrader.api import MissingEntry
 
-    with gradebook(root) as gb, warnings.catch_warnings():
+    with gradebook(root, db) as gb, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbgrader's own SQLAlchemy session warnings
         gb.update_or_create_student(student)
         try:
@@ -74,17 +68,24 @@ def record_zero(root, assignment: str, student: str) -> None:
 
 
 def autograde(root, assignment: str, *, repair: bool = True, timeout: int | None = None,
-              extra_args=(), quiet: bool = False, log=print) -> AutogradeResult:
+              extra_args=(), quiet: bool = False, log=print,
+              db: str | None = None) -> AutogradeResult:
     """Repair the hand-ins, run ``nbgrader autograde <assignment> --force`` once for every
     student, and record 0 for students who handed in no gradable notebook."""
     root = Path(root)
-    expected = set(release_notebooks(root, assignment))
-    if not expected:
-        raise BuildError(f"no release of {assignment!r}: run the build first")
+    expected = {Path(name).stem for name in release_notebooks(root, assignment)}
+    students = [d.parent.name for d in hand_in_dirs(root, assignment)]
+    require_nbgrader()
+    with course_lock(root):
+        return _autograde(root, assignment, expected, students, repair, timeout,
+                          [*nbgrader_db_args(root, db), *extra_args], quiet, log, db)
+
+
+def _autograde(root, assignment, expected, students, repair, timeout, extra_args, quiet, log,
+               db=None):
     result = AutogradeResult(assignment, 0)
     if repair:
         result.repairs = repair_submissions(root, assignment, log=log)
-    students = submitted_students(root, assignment)
     empty = [s for s in students
              if not any((root / "submitted" / s / assignment / f"{n}.ipynb").exists()
                         for n in expected)]
@@ -97,7 +98,7 @@ def autograde(root, assignment: str, *, repair: bool = True, timeout: int | None
         proc = run_nbgrader(root, *args, check=False, quiet=quiet)
         result.returncode, result.log = proc.returncode, proc.stdout
     for student in empty:
-        record_zero(root, assignment, student)
+        record_zero(root, assignment, student, db)
         result.missing.append(student)
     for student in students:
         if student in empty:
@@ -111,27 +112,34 @@ def autograde(root, assignment: str, *, repair: bool = True, timeout: int | None
     return result
 
 
-def feedback(root, assignment: str, quiet: bool = False) -> list[Path]:
+def feedback(root, assignment: str, quiet: bool = False, db: str | None = None) -> list[Path]:
     """``nbgrader generate_feedback <assignment> --force``; returns the HTML files."""
     root = Path(root)
-    run_nbgrader(root, "generate_feedback", assignment, "--force", quiet=quiet)
+    check_assignment(root, assignment)
+    if not any((root / "autograded").glob(f"*/{assignment}")):
+        raise BuildError(f"nothing autograded for {assignment} yet: run "
+                         f"`python -m neuromodlab.grading autograde {assignment}` first")
+    with course_lock(root):
+        run_nbgrader(root, "generate_feedback", assignment, "--force",
+                     *nbgrader_db_args(root, db), quiet=quiet)
     return sorted((root / "feedback").glob(f"*/{assignment}/*.html"))
 
 
-def export(root, to=None, quiet: bool = False) -> Path:
+def export(root, to=None, quiet: bool = False, db: str | None = None) -> Path:
     """``nbgrader export`` to a CSV (default nbgrader_work/grades.csv); returns its path."""
     root = Path(root)
     path = Path(to) if to is not None else root / settings.GRADES_CSV
     path = path if path.is_absolute() else root / path
     path.parent.mkdir(parents=True, exist_ok=True)
-    run_nbgrader(root, "export", f"--to={path}", quiet=quiet)
+    with course_lock(root):
+        run_nbgrader(root, "export", f"--to={path}", *nbgrader_db_args(root, db), quiet=quiet)
     return path
 
 
-def scores(root, assignment: str) -> dict:
+def scores(root, assignment: str, db: str | None = None) -> dict:
     """``{student: {notebook: {grade_id: (score, max_score)}}}`` from the gradebook."""
     out: dict = {}
-    with gradebook(root) as gb:
+    with gradebook(root, db) as gb:
         for submission in gb.assignment_submissions(assignment):
             per_nb = out.setdefault(submission.student.id, {})
             for notebook in submission.notebooks:
@@ -140,19 +148,19 @@ def scores(root, assignment: str) -> dict:
     return out
 
 
-def totals(root, assignment: str) -> dict:
+def totals(root, assignment: str, db: str | None = None) -> dict:
     """``{student: (score, max_score)}`` summed over the assignment's notebooks."""
     out = {}
-    for student, per_nb in scores(root, assignment).items():
+    for student, per_nb in scores(root, assignment, db).items():
         cells = [v for nb in per_nb.values() for v in nb.values()]
         out[student] = (sum(s for s, _ in cells), sum(m for _, m in cells))
     return out
 
 
-def needs_manual_grading(root, assignment: str) -> dict:
+def needs_manual_grading(root, assignment: str, db: str | None = None) -> dict:
     """``{student: [grade_id, ...]}`` of cells nbgrader could not score by itself."""
     out = {}
-    with gradebook(root) as gb:
+    with gradebook(root, db) as gb:
         for submission in gb.assignment_submissions(assignment):
             for notebook in submission.notebooks:
                 names = [g.name for g in notebook.grades if g.needs_manual_grade]

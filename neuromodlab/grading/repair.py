@@ -28,6 +28,7 @@ from nbformat.v4.nbbase import random_cell_id
 
 from . import notebooks as nbh
 from . import settings
+from .course import BuildError, check_assignment, course_lock
 
 _RENAMED = [
     re.compile(r"^copy of\s+", re.I),  # Colab / Google Drive "Save a copy"
@@ -224,45 +225,75 @@ def _backup(root: Path, path: Path) -> None:
         shutil.copy2(path, dest)
 
 
+def hand_in_dirs(root, assignment: str) -> list[Path]:
+    """``submitted/<student>/<assignment>/`` folders; a BuildError saying how to collect hand-ins
+    when there are none."""
+    root = Path(root)
+    dirs = sorted(d for d in (root / "submitted").glob(f"*/{assignment}") if d.is_dir())
+    if not dirs:
+        raise BuildError(
+            f"no hand-ins of {assignment}: nothing under {root / 'submitted'}/<student>/"
+            f"{assignment}/. Collect them first: `nbgrader collect {assignment}` (JupyterHub), "
+            f"`nbgrader zip_collect {assignment} --force` (LMS downloads in "
+            f"{settings.WORK_DIR}/downloaded/{assignment}/archive/), or copy each file to "
+            f"submitted/<student id>/{assignment}/<notebook>.ipynb.")
+    return dirs
+
+
+def release_notebooks(root, assignment: str) -> dict:
+    """``{file name: release notebook}`` of ``tutorials/<assignment>/``; a BuildError when the
+    assignment is unknown or not built."""
+    check_assignment(root, assignment)
+    release_dir = Path(root) / settings.RELEASE_DIR / assignment
+    releases = {p.name: nbh.read(p) for p in sorted(release_dir.glob("*.ipynb"))}
+    if not releases:
+        raise BuildError(f"no release of {assignment} in {release_dir}: build it first "
+                         f"(`python -m neuromodlab.grading build --assignment {assignment}`)")
+    return releases
+
+
 def repair_submissions(root, assignment: str, students=None, log=print) -> list[RepairReport]:
     """Repair ``submitted/<student>/<assignment>/*.ipynb`` in place against the release in
     ``tutorials/<assignment>/``. Returns one report per expected notebook found."""
     root = Path(root)
-    release_dir = root / settings.RELEASE_DIR / assignment
-    releases = {p.name: nbh.read(p) for p in sorted(release_dir.glob("*.ipynb"))}
-    if not releases:
-        raise FileNotFoundError(f"no release notebooks in {release_dir}: build the course first")
+    releases = release_notebooks(root, assignment)
     reports = []
-    for student_dir in sorted((root / "submitted").glob(f"*/{assignment}")):
-        student = student_dir.parent.name
-        if students is not None and student not in students:
-            continue
-        handed_in = sorted(student_dir.glob("*.ipynb"))
-        for name, release_nb in releases.items():
-            path = student_dir / name
-            report = RepairReport(path=str(path.relative_to(root)))
-            if not path.exists():
-                candidates = [p for p in handed_in if p.name not in releases
-                              and canonical_stem(p.name) == canonical_stem(name)]
-                if not candidates:
-                    log(f"repair: {student}: {name} is missing (scored 0)")
-                    continue
-                newest = max(candidates, key=lambda p: p.stat().st_mtime)
-                _backup(root, newest)
-                newest.rename(path)
-                report.renamed_from = newest.name
-            try:
-                nb = nbh.read(path)
-            except Exception as err:  # not a notebook at all: leave it to nbgrader
-                log(f"repair: {student}: cannot read {name}: {err}")
+    with course_lock(root):
+        for student_dir in hand_in_dirs(root, assignment):
+            student = student_dir.parent.name
+            if students is None or student in students:
+                reports += _repair_student(root, student_dir, releases, log)
+    return reports
+
+
+def _repair_student(root: Path, student_dir: Path, releases: dict, log) -> list[RepairReport]:
+    student, reports = student_dir.parent.name, []
+    handed_in = sorted(student_dir.glob("*.ipynb"))
+    for name, release_nb in releases.items():
+        path = student_dir / name
+        report = RepairReport(path=str(path.relative_to(root)))
+        if not path.exists():
+            candidates = [p for p in handed_in if p.name not in releases
+                          and canonical_stem(p.name) == canonical_stem(name)]
+            if not candidates:
+                log(f"repair: {student}: {name} is missing (scored 0)")
                 continue
-            before = nbh.dumps(nb) if nb.get("nbformat_minor", 0) >= 5 else None
-            repair_notebook(nb, release_nb, report)
-            text = nbh.dumps(nb)
-            if text != before:
-                _backup(root, path)
-                path.write_text(text, encoding="utf-8")
-            if report.changed:
-                log("repair: " + report.summary())
-            reports.append(report)
+            newest = max(candidates, key=lambda p: p.stat().st_mtime)
+            _backup(root, newest)
+            newest.rename(path)
+            report.renamed_from = newest.name
+        try:
+            nb = nbh.read(path)
+        except Exception as err:  # not a notebook at all: leave it to nbgrader
+            log(f"repair: {student}: cannot read {name}: {err}")
+            continue
+        before = nbh.dumps(nb) if nb.get("nbformat_minor", 0) >= 5 else None
+        repair_notebook(nb, release_nb, report)
+        text = nbh.dumps(nb)
+        if text != before:
+            _backup(root, path)
+            path.write_text(text, encoding="utf-8")
+        if report.changed:
+            log("repair: " + report.summary())
+        reports.append(report)
     return reports

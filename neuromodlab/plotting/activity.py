@@ -1,11 +1,16 @@
-"""Figures about a network's activity and its training (W1D1 Tutorial 2).
+"""Figures about a network's activity and its training (W1D1 Tutorials 1 and 2).
 
+- :func:`plot_euler_vs_exact`: Euler traces for several time steps against the exact solution
+  (:func:`plot_leak` builds them for the free decay of one unit from a one-step function);
+- :func:`plot_first_network`: rates and outputs of a network on one trial, outputs against
+  targets;
 - :func:`plot_training_curves`: loss and gradient norm per step of a hand-written training loop;
 - :func:`plot_psth`: one unit's trial-averaged rate over time, one line per stimulus condition;
 - :func:`plot_psth_grid`: the same for several units (columns) and tasks (rows);
 - :func:`plot_tuning`: one unit's mean rate in a time window against the stimulus direction,
   one line per task;
-- :func:`plot_variance_explained`: PCA variance per component and cumulative.
+- :func:`plot_variance_explained`: PCA variance per component and cumulative;
+- :func:`plot_pca_summary`: that, beside condition-averaged trajectories in the plane of PCs 1-2.
 
 Every function takes torch tensors or numpy arrays, draws on ``ax`` (a new figure if None) and
 returns the Figure; nothing is shown, so they run headless. Times are in ms, rates in the
@@ -18,6 +23,7 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+import torch
 from matplotlib import colormaps
 from matplotlib.lines import Line2D
 
@@ -36,6 +42,89 @@ def _condition_colors(n: int) -> list:
 
 def _direction_labels(n: int) -> list[str]:
     return [f"{360 * k / n:.0f}°" for k in range(n)]
+
+
+def plot_euler_vs_exact(t_exact, x_exact, traces: Mapping, *, exact_label: str,
+                        steady: float | None = None, tau: float | None = None,
+                        xlabel: str = "time (ms)", ylabel: str = "state x (a.u.)",
+                        title: str | None = None, trace_label: str = "Euler, dt = {dt:g} ms",
+                        ax=None):
+    """Euler integrations with several time steps against the exact solution.
+
+    ``t_exact``, ``x_exact``: the exact solution on a fine grid; ``traces``: dt (ms) -> (t, x),
+    the Euler states at the times they are reached; ``steady``: a steady state drawn dashed;
+    ``tau``: marked by a dotted line at t = tau.
+    """
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.5, 3.4), layout="constrained")
+    fig = ax.figure
+    ax.plot(_np(t_exact), _np(x_exact), "k", lw=2, label=exact_label)
+    for dt, (t, x) in traces.items():
+        ax.plot(_np(t), _np(x), "o-", ms=3, lw=1, label=trace_label.format(dt=dt))
+    if steady is not None:
+        ax.axhline(steady, color="gray", ls="--", lw=1, label="steady state")
+    if tau is not None:
+        ax.axvline(tau, color="gray", ls=":", lw=1, label=f"t = $\\tau$ = {tau:g} ms")
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=8, frameon=False, loc="best")
+    return fig
+
+
+def plot_leak(step_fn, dts=(10.0, 20.0, 50.0, 100.0), tau: float = 100.0,
+              duration: float = 500.0):
+    """Free decay of one unit from x = 1 (no input, no recurrence) for several ``dts`` (ms),
+    stepped by ``step_fn(x, u, W_rec, W_in, b, alpha)`` (the tutorial's ``euler_step``),
+    against the exact ``exp(-t / tau)``."""
+    t_fine = np.linspace(0, duration, 200)
+    zeros11 = torch.zeros(1, 1)
+    traces = {}
+    for dt in dts:
+        x, xs = torch.ones(1, 1), [1.0]
+        for _ in range(int(duration / dt)):
+            x = step_fn(x, torch.zeros(1, 1), zeros11, zeros11, torch.zeros(1), dt / tau)
+            xs.append(float(x))
+        traces[dt] = (np.arange(len(xs)) * dt, xs)
+    return plot_euler_vs_exact(t_fine, np.exp(-t_fine / tau), traces,
+                               exact_label="exact: $e^{-t/\\tau}$",
+                               ylabel="state x of one unit (a.u.)",
+                               title=f"leak only, $\\tau$ = {tau:g} ms")
+
+
+def plot_first_network(batch, rates, outputs, trial: int = 0, n_units: int = 8):
+    """One trial of a network: the rates of its ``n_units`` most active units, its fixation
+    output against the target, and its response-ring outputs against the target ring (same
+    colour scale). ``rates`` (T, B, N), ``outputs`` (T, B, 1 + n_ring); times from ``batch.dt``;
+    the dotted line is the go cue."""
+    rates, outputs = _np(rates)[:, trial], _np(outputs)[:, trial]
+    targets = _np(batch.targets)[:, trial]
+    t = np.arange(batch.T) * batch.dt
+    go = int(batch.epochs["decision"][trial, 0]) * batch.dt
+    fig, axes = plt.subplots(1, 4, figsize=(14, 3.3), layout="constrained")
+    active = np.argsort(-rates.mean(0))[:n_units]
+    axes[0].plot(t, rates[:, active], lw=1)
+    axes[0].set(title=f"rates of the {n_units} most active units", ylabel="rate r = relu(x) (a.u.)")
+    axes[1].plot(t, outputs[:, 0], color="C1", label="network")
+    axes[1].plot(t, targets[:, 0], "k--", label="target")
+    axes[1].set(title="fixation output", ylabel="fixation output (a.u.)")
+    axes[1].legend(fontsize=8, frameon=False)
+    n_ring = targets.shape[1] - 1
+    ring = np.concatenate([outputs[:, 1:], targets[:, 1:]])
+    vmin, vmax = float(ring.min()), float(ring.max())
+    for ax, data, title in ((axes[2], outputs[:, 1:], "ring outputs: network"),
+                            (axes[3], targets[:, 1:], "ring outputs: target")):
+        im = ax.imshow(data.T, aspect="auto", origin="lower", interpolation="nearest",
+                       extent=(t[0], t[-1] + batch.dt, -0.5, n_ring - 0.5), vmin=vmin,
+                       vmax=vmax)
+        ax.set(title=title, ylabel="ring output unit")
+    fig.colorbar(im, ax=axes[2:], label="output (a.u.)")
+    for ax in axes:
+        ax.axvline(go, color="gray", ls=":", lw=1)
+        ax.set_xlabel("time (ms)")
+    axes[0].text(go, 1.0, " go cue", transform=axes[0].get_xaxis_transform(), fontsize=8,
+                 va="top", color="0.3")
+    return fig
 
 
 def plot_training_curves(losses, grad_norms=None, clip: float | None = None, axes=None,
@@ -176,4 +265,18 @@ def plot_variance_explained(ratio, ax=None, *, n_show: int = 10, title: str | No
            xticks=k)
     ax.legend(frameon=False, fontsize=8)
     ax.set_title(title or "Variance explained", fontsize=10)
+    return fig
+
+
+def plot_pca_summary(ratio, trajectories: Mapping, *, n_show: int = 10,
+                     title: str = "condition-averaged trajectories (one line per direction)"):
+    """Left: variance explained per PC (:func:`plot_variance_explained`). Right: trajectories
+    in the plane of PCs 1 and 2 (:func:`~neuromodlab.plotting.dynamics.plot_pca_trajectories`);
+    ``trajectories``: name -> (T, C, >= 2) projections, one colour per name."""
+    from .dynamics import plot_pca_trajectories
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained",
+                             gridspec_kw={"width_ratios": [1, 1.3]})
+    plot_variance_explained(ratio, ax=axes[0], n_show=n_show)
+    plot_pca_trajectories(trajectories, ax=axes[1], explained_variance_ratio=ratio, title=title)
     return fig

@@ -14,9 +14,8 @@ import numpy as np
 
 from ..experiments.results import mean_ci
 from .dynamics import plot_pca_trajectories
+from .packing import _color, _yerr
 
-MECH_COLORS = {"rule": "C0", "excitability": "C1", "gain": "C4", "bias": "C5",
-               "synaptic": "C2", "combined": "C3"}
 OUTCOME_STYLE = {"p_i": ("C0", "follows task i"), "p_j": ("C3", "follows task j"),
                  "p_neither": ("0.4", "follows neither")}
 FORM_AXIS = {
@@ -35,10 +34,6 @@ METRIC_LABELS = {
     "noise_auc": "mean P(i) over cue noise",
     "perf_l0": "P(i) at $l = 0$ (trained)",
 }
-
-
-def _color(mech: str, k: int) -> str:
-    return MECH_COLORS.get(mech, f"C{k % 10}")
 
 
 def _band(ax, x, rows, color, label, ls="-"):
@@ -124,12 +119,10 @@ def plot_summary_bars(result, metrics=("l50", "auc_half", "neither_mid", "s50", 
                 if values.size == 0:
                     continue
                 mean, lo, hi = (float(v) for v in mean_ci(values))
-                lo, hi = max(lo, 0.0), min(hi, 1.0)  # every metric here lies in [0, 1]
                 ax.bar(x, mean, width * 0.9, color=_color(mech, k), alpha=0.55,
                        label=mech if p == 0 else None)
-                if not math.isnan(lo):
-                    ax.errorbar(x, mean, [[mean - lo], [hi - mean]], color="k", lw=1,
-                                capsize=2)
+                if not math.isnan(lo):  # every metric here lies in [0, 1]
+                    ax.errorbar(x, mean, _yerr(mean, lo, hi, 0, 1), color="k", lw=1, capsize=2)
                 ax.plot(np.full(values.size, x), values, "o", color=_color(mech, k), ms=3,
                         mec="k", mew=0.4)
         ax.set_xticks(range(len(pairs)), [p.replace("->", "→") for p in pairs],
@@ -255,11 +248,10 @@ def plot_dynamics_summary(dyn, metrics=("pr_mean", "overlap_pair", "attractor_i_
             if finite.size == 0:
                 continue
             mean, lo, hi = (float(v) for v in mean_ci(finite))
-            if metric in FRACTIONS:  # the t-interval is not bounded; the quantity is
-                lo, hi = max(lo, 0.0), min(hi, 1.0)
             ax.bar(k, mean, 0.7, color=_color(mech, k), alpha=0.55)
-            if not math.isnan(lo):
-                ax.errorbar(k, mean, [[mean - lo], [hi - mean]], color="k", lw=1, capsize=2)
+            if not math.isnan(lo):  # the t-interval is not bounded; a fraction is
+                bounds = (0, 1) if metric in FRACTIONS else (None, None)
+                ax.errorbar(k, mean, _yerr(mean, lo, hi, *bounds), color="k", lw=1, capsize=2)
             ax.plot(np.full(finite.size, k), finite, "o", color=_color(mech, k), ms=3,
                     mec="k", mew=0.4)
         ax.set_xticks(range(len(mechs)), mechs, rotation=25, fontsize="small")

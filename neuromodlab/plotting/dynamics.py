@@ -1,4 +1,6 @@
-"""Figures for population dynamics: PCA trajectories, subspace overlap, fixed points, task variance.
+"""Figures for population dynamics: PCA trajectories, subspace overlap, fixed points, dimensions.
+
+(Task variance is drawn by :func:`neuromodlab.plotting.rule.plot_task_variance`.)
 
 Every function takes torch tensors or numpy arrays, draws on ``ax`` (a new figure if None) and
 returns the Figure; nothing is shown, so they run headless. Shapes as in
@@ -12,8 +14,6 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
-
-from ..analysis import normalized_task_variance
 
 
 def _np(x) -> np.ndarray:
@@ -158,31 +158,6 @@ def plot_fixed_points(points_proj, stable, trajectories=None, ax=None, *, dims=(
     ax.set_title(
         title or f"Fixed points ({int(stable.sum())} stable, {int((~stable).sum())} unstable)"
     )
-    return fig
-
-
-def plot_task_variance(tv, names: Sequence[str], ax=None, *, min_variance: float = 0.0, title=None):
-    """Normalised task variance (tasks x units), units grouped by their preferred task (largest
-    variance) and, within a group, from most to least selective. Units with no variance above
-    ``min_variance`` are left out."""
-    ntv = _np(normalized_task_variance(_np(tv), min_variance=min_variance))
-    K, N = ntv.shape
-    if len(names) != K:
-        raise ValueError(f"names must have one entry per task, K={K}, got {len(names)}")
-    active = np.flatnonzero(ntv.max(0) > 0)
-    pref = ntv[:, active].argmax(0)
-    order = active[np.lexsort((ntv[:, active].sum(0), pref))]  # by preferred task, then selectivity
-    fig, ax = _figure(ax, (min(12, 3 + 0.08 * len(order)), 0.8 + 0.4 * K))
-    im = ax.imshow(
-        ntv[:, order], aspect="auto", cmap="magma", vmin=0, vmax=1, interpolation="nearest"
-    )
-    for edge in np.flatnonzero(np.diff(pref[np.argsort(pref, kind="stable")])) + 0.5:
-        ax.axvline(edge, color="w", lw=1)
-    ax.set_yticks(range(K), names)
-    ax.set_xlabel(f"unit, sorted by preferred task ({len(order)} of {N} active)")
-    ax.set_ylabel("task")
-    fig.colorbar(im, ax=ax, label="normalised task variance")
-    ax.set_title(title or "Task variance")
     return fig
 
 

@@ -15,23 +15,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import TwoSlopeNorm
 
+from .dynamics import _figure, _np
+
 ACTIVATION_FUNCTIONS = {
     "relu": lambda z: np.maximum(z, 0.0),
     "softplus": lambda z: np.logaddexp(0.0, z),
     "tanh": np.tanh,
 }
-
-
-def _np(x) -> np.ndarray:
-    if hasattr(x, "detach"):
-        x = x.detach().cpu().numpy()
-    return np.asarray(x, dtype=float)
-
-
-def _figure(ax, figsize):
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    return ax.figure, ax
 
 
 def _activation(name: str):
@@ -73,6 +63,23 @@ def plot_rate_curves(x, curves: Mapping, ax=None, title: str | None = None,
     return fig
 
 
+def plot_fi_curves(rate_fn, gains=(0.5, 1.0, 2.0, -1.0), biases=(-1.0, 0.0, 1.0),
+                   x_range=(-2.0, 3.0)):
+    """Rate curves computed with ``rate_fn(x, gain, bias)`` (all ``(B, N)`` torch tensors, e.g.
+    a student's ``modulated_rate``): left, several gains at bias 0; right, several biases at
+    gain 1. One unit, 201 input values (as 201 trials)."""
+    import torch  # the rate functions of the tutorials take torch tensors
+
+    x = torch.linspace(*x_range, 201)[:, None]
+    one, zero = torch.ones_like(x), torch.zeros_like(x)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained", sharey=True)
+    plot_rate_curves(x[:, 0], {f"g = {g:g}": rate_fn(x, g * one, zero) for g in gains},
+                     ax=axes[0], title="gain changes the slope (b = 0)")
+    plot_rate_curves(x[:, 0], {f"b = {b:+g}": rate_fn(x, one, b * one) for b in biases},
+                     ax=axes[1], title="bias shifts the threshold (g = 1)")
+    return fig
+
+
 def plot_unit_modulation(gain: float = 1.0, bias: float = 0.0, activation: str = "relu",
                          x_range=(-2.0, 3.0)):
     """Left: the rate curve r = phi(g x + b) against the unmodulated phi(x). Right: three example
@@ -110,16 +117,19 @@ def plot_unit_modulation(gain: float = 1.0, bias: float = 0.0, activation: str =
 
 
 # ------------------------------------------------------------------------------ learned effects
-def plot_gain_bias(gain, bias, task_names: Sequence[str], order=None, title: str | None = None):
+def plot_gain_bias(gain, bias, task_names: Sequence[str], order=None, title: str | None = None,
+                   order_label: str = "sorted"):
     """Heatmaps of the per-task gains (centred at 1) and biases (centred at 0), tasks x units.
 
     ``gain``, ``bias``: (K, N) or None. ``order``: a permutation of the N units (e.g. sorted by
-    their gain in the first task) to make patterns visible."""
+    their bias in the first task) to make patterns visible; ``order_label`` says how it sorts
+    (shown on the unit axis as "unit (<order_label>)")."""
     panels = [(name, _np(v)) for name, v in (("gain $g_c$", gain), ("bias $b_c$", bias))
               if v is not None]
     if not panels:
         raise ValueError("give at least one of gain and bias")
     K, N = panels[0][1].shape
+    xlabel = "unit" if order is None else f"unit ({order_label})"
     order = np.arange(N) if order is None else _np(order).astype(int)
     fig, axes = plt.subplots(len(panels), 1, figsize=(10, 1.2 + 0.55 * K * len(panels)),
                              layout="constrained", squeeze=False)
@@ -130,7 +140,7 @@ def plot_gain_bias(gain, bias, task_names: Sequence[str], order=None, title: str
                        norm=TwoSlopeNorm(vcenter=centre, vmin=centre - span, vmax=centre + span))
         ax.set_yticks(range(K))
         ax.set_yticklabels(list(task_names))
-        ax.set_xlabel("unit (sorted)" if order is not None else "unit")
+        ax.set_xlabel(xlabel)
         ax.set_title(label, loc="left", fontsize=10)
         fig.colorbar(im, ax=ax, pad=0.01, fraction=0.03, label=label.split(" ")[0] + " (a.u.)")
         if label.startswith("gain"):
@@ -167,19 +177,42 @@ def plot_similarity(similarity, task_names: Sequence[str], ax=None, title: str |
     return fig
 
 
+def plot_similarity_grid(similarities: Mapping, task_names: Sequence[str],
+                         label: str = "cosine similarity"):
+    """Several K x K similarity matrices side by side: ``similarities`` maps
+    ``(row name, column name) -> (K, K)``, e.g. ``("biases b", "after training") -> S``; rows
+    and columns of the grid follow the order in which the names first appear. One colour bar
+    per row (the scale is [-1, 1] everywhere)."""
+    rows = list(dict.fromkeys(r for r, _ in similarities))
+    cols = list(dict.fromkeys(c for _, c in similarities))
+    fig, axes = plt.subplots(len(rows), len(cols), figsize=(4.3 * len(cols), 3.5 * len(rows)),
+                             layout="constrained", squeeze=False)
+    for i, row in enumerate(rows):
+        for j, col in enumerate(cols):
+            ax = axes[i, j]
+            if (row, col) not in similarities:
+                ax.set_axis_off()
+                continue
+            plot_similarity(similarities[row, col], task_names, ax=ax, title=f"{row}: {col}",
+                            label=label, colorbar=j == len(cols) - 1)
+    return fig
+
+
 def plot_silent_units(silent, task_names: Sequence[str], ax=None, order=None,
-                      title: str | None = None):
-    """Which units are silent (True) in which task: a tasks x units raster, counts per task."""
+                      title: str | None = None, order_label: str = "sorted"):
+    """Which units are silent (True) in which task: a tasks x units raster, counts per task.
+    ``order``: a permutation of the units; ``order_label`` says how it sorts."""
     fig, ax = _figure(ax, (10, 1.4 + 0.4 * len(task_names)))
     S = _np(silent).astype(bool)
     K, N = S.shape
+    xlabel = "unit" if order is None else f"unit ({order_label})"
     order = np.arange(N) if order is None else _np(order).astype(int)
     ax.imshow(S[:, order], aspect="auto", cmap="Greys", vmin=0, vmax=1.4,
               interpolation="nearest")
     ax.set_yticks(range(K))
     ax.set_yticklabels([f"{name} ({int(S[k].sum())} silent)" for k, name in
                         enumerate(task_names)])
-    ax.set_xlabel("unit" + (" (sorted)" if order is not None else ""))
+    ax.set_xlabel(xlabel)
     ax.set_xticks(np.arange(-0.5, N, 1), minor=True)
     ax.set_yticks(np.arange(-0.5, K, 1), minor=True)
     ax.grid(which="minor", color="white", lw=0.5)
@@ -201,7 +234,7 @@ def plot_context_blend(unit_effects: Mapping, relative_angle, fixating, ring_out
     # a fixed layout (no layout engine): this figure is redrawn on every slider move, and the
     # constrained layout would cost a third of the drawing time
     fig = plt.figure(figsize=(13, 4.4))
-    grid = fig.add_gridspec(2, 3, width_ratios=[1.3, 1, 1.15], left=0.06, right=0.99,
+    grid = fig.add_gridspec(2, 3, width_ratios=[1.3, 1, 1.15], left=0.06, right=0.94,
                             bottom=0.12, top=0.8, wspace=0.28, hspace=0.12)
     ax_g, ax_b = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[1, 0])
     ax_hist, ax_ring = fig.add_subplot(grid[:, 1]), fig.add_subplot(grid[:, 2])
@@ -245,8 +278,8 @@ def plot_context_blend(unit_effects: Mapping, relative_angle, fixating, ring_out
     ax_ring.set_title("ring output, trial 0", fontsize=10)
     if stimulus is not None and np.isfinite(stimulus):
         s_deg = np.degrees(np.mod(stimulus, 2 * np.pi))
-        ax_ring.axhline(s_deg, color="C0", ls=":", lw=1.5, label="stimulus")
-        ax_ring.axhline(np.mod(s_deg + 180, 360), color="C3", ls=":", lw=1.5, label="opposite")
+        ax_ring.axhline(s_deg, color="C0", ls=":", lw=2.5, label="stimulus")
+        ax_ring.axhline(np.mod(s_deg + 180, 360), color="C3", ls=":", lw=2.5, label="opposite")
         ax_ring.legend(frameon=False, fontsize=7, loc="upper right", labelcolor="white")
     fig.colorbar(im, ax=ax_ring, label="output (a.u.)", pad=0.02, fraction=0.08)
     if title:

@@ -20,7 +20,21 @@ PARAM_FORMULA = {"rule": "N", "gain": "N", "bias": "N", "excitability": "2N",
 
 
 def _color(mech: str, k: int) -> str:
+    """The mechanism's colour in every experiment figure (the k-th default colour if new)."""
     return MECH_COLORS.get(mech, f"C{k % 10}")
+
+
+def _yerr(mean, lo, hi, bottom=None, top=None) -> np.ndarray:
+    """matplotlib's ``yerr`` (2, n) for intervals [lo, hi] around ``mean``, the interval first
+    clipped to [bottom, top] (where the quantity lives). Never negative -- matplotlib refuses
+    that, and a clipped interval or float rounding can put an edge a hair inside the mean --
+    and 0 where the interval is NaN (a single seed)."""
+    mean, lo, hi = (np.atleast_1d(np.asarray(v, float)) for v in (mean, lo, hi))
+    if bottom is not None or top is not None:
+        lo = np.clip(lo, bottom, top)
+        hi = np.clip(hi, bottom, top)
+    err = np.vstack([mean - lo, hi - mean])
+    return np.clip(np.nan_to_num(err, nan=0.0), 0.0, None)
 
 
 def plot_capacity(result, ax=None):
@@ -37,12 +51,9 @@ def plot_capacity(result, ax=None):
         shift = 2 ** (0.06 * (k - (n_mech - 1) / 2))  # spread the mechanisms on the log axis
         x = np.array([r["n_hidden"] for r in rows], float) * shift
         mean = np.array([r["mean"] for r in rows])
-        lo = np.array([r["lo"] for r in rows])
-        hi = np.array([r["hi"] for r in rows])
-        top = max(c.task_counts)  # capacity lives in [0, max K]: clip the t-interval there
-        lo, hi = np.clip(lo, 0, top), np.clip(hi, 0, top)
-        # clip: rounding can put an interval edge a hair inside the mean (matplotlib rejects it)
-        err = np.clip(np.where(np.isnan(lo), 0.0, np.vstack([mean - lo, hi - mean])), 0.0, None)
+        # capacity lives in [0, max K]: the t-interval is clipped there
+        err = _yerr(mean, [r["lo"] for r in rows], [r["hi"] for r in rows], 0,
+                    max(c.task_counts))
         color = _color(mech, k)
         formula = PARAM_FORMULA.get(mech, "?").replace("R", f"{c.rank}" if c.rank > 1 else "")
         ax.errorbar(x, mean, yerr=err, color=color, marker="o", ms=5, capsize=3, lw=1.6,
@@ -62,7 +73,7 @@ def plot_capacity(result, ax=None):
     ax.set_title(f"Task packing: {len(c.seeds)} seeds, <= {c.max_steps} steps, criterion "
                  f"{c.criterion:g}\n(numbers: context parameters per task; bars: 95 % "
                  "t-interval, clipped to [0, max K])", fontsize=9)
-    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    ax.legend(frameon=False, fontsize=8, loc="upper left")  # capacity grows with N
     ax.grid(alpha=0.3)
     return fig
 
@@ -108,8 +119,7 @@ def plot_initialisation(result, ax=None):
             x = i + (j - (len(c.init_stds) - 1) / 2) * width
             color = plt.matplotlib.colors.to_rgba(_color(mech, i), alpha=float(shades[j]))
             ax.bar(x, s["fraction"], width * 0.9, color=color, edgecolor=_color(mech, i))
-            ax.errorbar(x, s["fraction"], yerr=[[max(0.0, s["fraction"] - s["lo"])],
-                                                 [max(0.0, s["hi"] - s["fraction"])]],
+            ax.errorbar(x, s["fraction"], yerr=_yerr(s["fraction"], s["lo"], s["hi"], 0, 1),
                         color="black", capsize=3, lw=1)
             ax.annotate(f"{s['k']}/{s['n']}\ninit {std:g}", (x, min(s["hi"], 1.0)),
                         textcoords="offset points", xytext=(0, 3), ha="center", fontsize=7)

@@ -1,6 +1,8 @@
 """Figures of W1D1 Tutorial 3: what a rule input really is.
 
 - :func:`plot_rule_drives`: the drive ``W_rule c`` each task adds to every unit;
+- :func:`plot_leaky_vs_exact`: a drive switched on in a leaky unit, Euler against the exact
+  solution;
 - :func:`plot_drive_vs_bias`: a context through the leak (drive) against the same context on the
   rate (bias), side by side;
 - :func:`plot_drive_bias_network`: the same comparison in a trained network, over a trial;
@@ -14,6 +16,9 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import torch
+
+from .activity import plot_euler_vs_exact
 
 
 def _np(x) -> np.ndarray:
@@ -59,6 +64,27 @@ def plot_rule_drives(drives, task_names, ax=None):
     return fig
 
 
+def plot_leaky_vs_exact(leaky_fn, d: float = 0.4, I: float = 0.2, tau: float = 100.0,  # noqa: E741 (the input I of the tutorial's equation)
+                        dts=(20.0, 5.0), duration: float = 600.0):
+    """A drive ``d`` switched on at t = 0 in a unit at rest (x = I): Euler steps of
+    ``leaky_fn(inputs, drive, bias, alpha, x0=None) -> (states, rates)`` (the tutorial's
+    ``run_leaky``) for each of ``dts`` (ms), against the exact x(t) = I + d (1 - exp(-t / tau))."""
+    t_fine = np.linspace(0, duration, 300)
+    traces = {}
+    for dt in dts:
+        T = int(duration / dt)
+        full = torch.ones(T, 1, 1)
+        states, _ = leaky_fn(I * full, d * full, 0 * full, dt / tau, x0=torch.full((1, 1), I))
+        x = np.concatenate([[I], torch.as_tensor(states).reshape(T).numpy()])
+        traces[dt] = (np.arange(T + 1) * dt, x)  # states[t] is reached at the END of step t
+    return plot_euler_vs_exact(
+        t_fine, I + d * (1 - np.exp(-t_fine / tau)), traces, steady=I + d, tau=tau,
+        exact_label="exact: $I + d\\,(1 - e^{-t/\\tau})$",
+        trace_label="Euler (your run_leaky), dt = {dt:g} ms",
+        xlabel="time since the drive was switched on (ms)",
+        title=f"a drive d = {d:g} through the leak, $\\tau$ = {tau:g} ms")
+
+
 def plot_drive_vs_bias(t_ms, amplitude_trace, drive_rates, bias_rates, steady=None,
                        labels=None, tau=None, drive_states=None, axes=None):
     """A context through the leak (left) against the same context on the rate (right).
@@ -102,10 +128,10 @@ def plot_drive_vs_bias(t_ms, amplitude_trace, drive_rates, bias_rates, steady=No
         ax.set_xlabel("time (ms)")
         ax.set_title(title, fontsize=10)
     axes[0].set_ylabel("rate r (a.u.)" if drive_states is None else "rate r, state x (a.u.)")
-    axes[1].legend(fontsize=8, frameon=False, loc="best")
     if steady is not None:
-        axes[0].plot([], [], "k--", lw=1, label="steady state")
-        axes[0].legend(fontsize=8, frameon=False, loc="best")
+        axes[0].plot([], [], "k--", lw=1, label="steady-state rate")
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside right center", fontsize=8, frameon=False)
     return fig
 
 

@@ -51,7 +51,7 @@ def plot_learning_comparison(histories: dict, params_per_task: dict | None = Non
 
 def plot_weight_changes(W, delta_additive, delta_multiplicative):
     """Heatmaps of a sparse W and of the change made by an additive rank-one term and by a
-    rank-one multiplicative mask (the zero synapses of W are outlined in the change panels)."""
+    rank-one multiplicative mask; each title counts the non-zero entries."""
     W, da, dm = (np.asarray(a, dtype=float) for a in (W, delta_additive, delta_multiplicative))
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), layout="constrained")
     panels = ((W, "shared synapses $W$"),

@@ -23,6 +23,7 @@ import torch
 from ..experiments import ambiguity as amb
 from ..experiments import load_pretrained
 from ..modulation import mix_context
+from ..plotting.cues import plot_sweep
 from ..tasks import CORRECT_ANGLE, performance, preferred_directions
 from ..train import torch_threads
 
@@ -105,7 +106,7 @@ def show_blend_response(l: float = 0.0, mechanism: str = "rule", trial: int = 0)
     angle_j = float(batch_j.target_angle[trial])
     answer = verdict(outputs, batch_i, batch_j, trial)
 
-    fig, (ax_ring, ax_fix, ax_p) = plt.subplots(1, 3, figsize=(13, 3.6), layout="constrained")
+    fig, (ax_ring, ax_fix, ax_p) = plt.subplots(1, 3, figsize=(13, 4.3), layout="constrained")
     closed = np.r_[deg, 360.0]
     for target, angle, name, color in ((batch_i.targets, angle_i, PAIR[0], "C0"),
                                        (batch_j.targets, angle_j, PAIR[1], "C3")):
@@ -123,7 +124,8 @@ def show_blend_response(l: float = 0.0, mechanism: str = "rule", trial: int = 0)
     ax_ring.set(xlabel="preferred direction of the output unit (deg)",
                 ylabel="response ring output (a.u.)", xticks=range(0, 361, 90), xlim=(-5, 365),
                 title=f"last step: response follows {answer}")
-    ax_ring.legend(fontsize=7, loc="upper right")
+    ax_ring.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2,
+                   frameon=False)  # under the axes: never on a curve
 
     go = int(batch_i.epochs["decision"][trial, 0])
     ax_fix.plot(t_ms, batch_i.targets[:, trial, 0].numpy(), "--", color="0.5",
@@ -133,17 +135,12 @@ def show_blend_response(l: float = 0.0, mechanism: str = "rule", trial: int = 0)
     ax_fix.axvline(go * dt, color="0.7", lw=1, label="go cue")
     ax_fix.set(xlabel="time (ms)", ylabel="fixation output (a.u.)", ylim=(-0.3, 1.3),
                title="fixation output")
-    ax_fix.legend(fontsize=7, loc="lower left")
+    ax_fix.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2,
+                  frameon=False)
 
-    p_i, p_j, p_n = blend_curve(mechanism)
-    for values, label, color in ((p_i, f"follows {PAIR[0]}", "C0"),
-                                 (p_j, f"follows {PAIR[1]}", "C3"),
-                                 (p_n, "follows neither", "0.4")):
-        ax_p.plot(CURVE_LAMBDAS, values, "o-", ms=3, color=color, label=label)
-    ax_p.axvline(float(l), color="k", lw=1, ls="--", label=f"l = {float(l):.2f}")
-    ax_p.set(xlabel="blend l (dimensionless)", ylabel=f"fraction of {N_TRIALS} trials",
-             ylim=(-0.02, 1.02), title="all trials, this network")
-    ax_p.legend(fontsize=7, loc="center right")
+    plot_sweep(CURVE_LAMBDAS, blend_curve(mechanism), PAIR, ax=ax_p, mark=l,
+               title="all trials, this network", xlabel="blend l (dimensionless)",
+               ylabel=f"fraction of {N_TRIALS} trials")
     fig.suptitle(f"{mechanism} network (N = {N_HIDDEN}), cue (1 - l) e_go + l e_anti with "
                  f"l = {float(l):.2f}, trial {trial}", fontsize=11)
     return fig

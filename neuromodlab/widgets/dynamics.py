@@ -11,8 +11,8 @@ is swept over a few values of ``l``. At each ``l`` (recurrent noise off) we keep
   ``|eig| < 1``).
 
 ``precompute_interpolation(models, taskset, ...)`` does the work once (a few seconds);
-``show_interpolation(data, mechanism, l)`` is the plain plotting function (returns the Figure
-and shows it); ``interpolation_demo(data)`` wraps it in a slider and a dropdown (ipywidgets 7
+``show_interpolation(data, mechanism, l)`` is the plain plotting function (returns the Figure;
+nothing is shown); ``interpolation_demo(data)`` wraps it in a slider and a dropdown (ipywidgets 7
 and 8).
 """
 
@@ -26,8 +26,9 @@ import torch
 
 from .. import analysis
 from ..modulation import mix_context
+from ..plotting.fixedpoints import plot_interpolation_step
 
-LAMBDAS = (0.0, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0)
+LAMBDAS = tuple(round(0.1 * k, 10) for k in range(11))  # the slider's stops, l = 0, 0.1, ..., 1
 
 
 def _interpolate_one(model, batch, trial: int, i: int, j: int, lambdas, n_iter: int):
@@ -39,7 +40,7 @@ def _interpolate_one(model, batch, trial: int, i: int, j: int, lambdas, n_iter: 
         clean = m64(batch.inputs.double(), batch.context.double(), noise=False)
     pca = analysis.pca(clean.rates, 2)
     out = {"lambdas": [], "traj": [], "fp": [], "stable": [], "n_fixed": [],
-           "evr": pca.explained_variance_ratio}
+           "pca": pca}
     prev = None
     for lam in lambdas:
         c = mix_context(i, j, float(lam), K, 1).double()
@@ -76,7 +77,10 @@ def precompute_interpolation(models: dict, taskset, tasks=("go", "anti"), lambda
                              n_trials: int = 32, trial: int | None = None, seed: int = 0,
                              n_iter: int = 100) -> dict:
     """``models``: mechanism name -> trained ModulatedRNN (same ``taskset``). Returns a dict
-    mechanism -> per-l trajectories, fixed points (PC coordinates), stability, counts."""
+    mechanism -> {"lambdas", "traj" (per l: (T, 2)), "fp" (per l: (M, 2)), "stable" (per l:
+    (M,) bool), "n_fixed" (per l: converged distinct points; 0 = none, the slowest point is
+    kept), "pca" (the network's :class:`~neuromodlab.analysis.PCA` giving those coordinates),
+    "tasks", "trial"}."""
     i, j = (list(taskset.names).index(t) for t in tasks)
     batch = taskset.sample(n_trials, seed=seed)
     if trial is None:
@@ -85,43 +89,42 @@ def precompute_interpolation(models: dict, taskset, tasks=("go", "anti"), lambda
     for name, model in models.items():
         data[name] = _interpolate_one(model, batch, trial, i, j, lambdas, n_iter)
         data[name]["tasks"] = tuple(tasks)
+        data[name]["trial"] = trial
     return data
 
 
 def show_interpolation(data: dict, mechanism: str, l: float, ax=None):  # noqa: E741
-    """Trajectory (grey) and fixed points (black filled = stable, open = unstable) at the
+    """Trajectory (grey) and fixed points (filled = stable, open = unstable) at the
     precomputed ``l`` nearest to ``l``; faint: the fixed points at every other ``l``."""
     d = data[mechanism]
     k = int(np.argmin(np.abs(np.asarray(d["lambdas"]) - float(l))))
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
-    fig = ax.figure
-    for kk, (fp, lam) in enumerate(zip(d["fp"], d["lambdas"])):
-        if kk != k:
-            ax.scatter(fp[:, 0], fp[:, 1], s=20, color=plt.cm.coolwarm(lam), alpha=0.35)
-    tr = d["traj"][k]
-    ax.plot(tr[:, 0], tr[:, 1], color="0.5", lw=1.2, label="trajectory of the trial")
-    ax.plot(tr[0, 0], tr[0, 1], "o", color="0.5", mfc="white")
-    fp, st = d["fp"][k], d["stable"][k]
-    ax.scatter(fp[st, 0], fp[st, 1], s=70, c="k", label="stable fixed point", zorder=3)
-    ax.scatter(fp[~st, 0], fp[~st, 1], s=70, facecolors="white", edgecolors="k",
-               label="unstable fixed point", zorder=3)
-    evr = d["evr"]
-    ax.set_xlabel(f"PC 1 of rates ({100 * float(evr[0]):.0f}% var.)")
-    ax.set_ylabel(f"PC 2 of rates ({100 * float(evr[1]):.0f}% var.)")
     ti, tj = d["tasks"]
-    ax.set_title(f"{mechanism}: context (1-l) {ti} + l {tj}, l = {d['lambdas'][k]:.2f}")
-    ax.legend(fontsize="small", frameon=False)
-    plt.show()
+    title = f"{mechanism}: context (1-l) {ti} + l {tj}, l = {d['lambdas'][k]:.2f}"
+    if d["n_fixed"][k] == 0:
+        title += "\nno search converged: the slowest point is shown"
+    fig = plot_interpolation_step(d["lambdas"], d["traj"], d["fp"], d["stable"], k,
+                                  explained_variance_ratio=d["pca"].explained_variance_ratio,
+                                  ax=ax, title=title)
     return fig
 
 
 def interpolation_demo(data: dict):
-    """Slider for l, dropdown for the mechanism (ipywidgets 7 and 8)."""
+    """Slider for l, dropdown for the mechanism (ipywidgets 7 and 8). The slider steps by the
+    spacing of the precomputed grid, so (for an evenly spaced grid such as ``LAMBDAS``) every
+    stop is a precomputed ``l`` and every move changes the figure."""
     from ipywidgets import Dropdown, FloatSlider, interact
 
     lams = data[next(iter(data))]["lambdas"]
-    return interact(lambda mechanism, l: show_interpolation(data, mechanism, l),  # noqa: E741
+    step = round(float(np.min(np.diff(lams))), 10) if len(lams) > 1 else 1.0
+
+    def update(mechanism, l):  # noqa: E741
+        # Shown here and closed, returning None: interact would display a returned Figure a
+        # second time under the one the inline backend already shows.
+        fig = show_interpolation(data, mechanism, l)
+        plt.show()
+        plt.close(fig)
+
+    return interact(update,
                     mechanism=Dropdown(options=list(data), value=list(data)[0]),
-                    l=FloatSlider(min=0.0, max=1.0, step=0.2, value=lams[0],
+                    l=FloatSlider(min=0.0, max=1.0, step=step, value=lams[0],
                                   continuous_update=False))

@@ -5,7 +5,8 @@
 drive ``d`` or as a bias ``b`` of the same amplitude, and returns the Figure (side by side).
 ``drive_bias_demo()`` wraps it in sliders. Both accept ``run_fn``: any function with the
 signature of the tutorial's ``run_leaky(inputs, drive, bias, alpha, x0=None) -> (states, rates)``
-(default: the reference version), so the demo can run the student's own integrator.
+(default: :func:`neuromodlab.checks.rule.reference_run_leaky`, the tutorial's own fallback),
+so the demo can run the student's own integrator.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from ..checks.rule import reference_run_leaky
 from ..plotting.rule import plot_drive_vs_bias
 
 DURATION_MS = 1500.0
@@ -25,16 +27,6 @@ AMPLITUDE_RANGE = (-1.0, 1.5)
 TAU_RANGE = (20.0, 500.0)
 BASELINE_RANGE = (-1.0, 1.0)
 PULSE_RANGE = (20.0, 1000.0)
-
-
-def _reference_run_leaky(inputs, drive, bias, alpha, x0=None):
-    x = torch.zeros(inputs.shape[1:]) if x0 is None else x0
-    states = []
-    for t in range(inputs.shape[0]):
-        x = (1 - alpha) * x + alpha * (inputs[t] + drive[t])
-        states.append(x)
-    states = torch.stack(states)
-    return states, torch.relu(states + bias)
 
 
 def simulate_drive_vs_bias(amplitude=0.5, tau=100.0, baseline=0.2, pulse_ms=400.0,
@@ -47,7 +39,7 @@ def simulate_drive_vs_bias(amplitude=0.5, tau=100.0, baseline=0.2, pulse_ms=400.
     """
     if not (0 < dt <= tau):
         raise ValueError(f"need 0 < dt <= tau, got dt={dt}, tau={tau}")
-    run = run_fn or _reference_run_leaky
+    run = run_fn or reference_run_leaky
     T = int(round(DURATION_MS / dt))
     t = np.arange(T) * dt
     on = (t >= ONSET_MS) & (t < ONSET_MS + pulse_ms)

@@ -99,7 +99,8 @@ def show_synaptic_context(c: float = 1.0, bulk_gain: float = 0.5, seed: int = 0,
                 ylim=(-lim, lim),
                 title=f"tanh network, context c = {float(c):.2f}: "
                       f"final $|\\kappa|$ = {np.abs(kappa[-1]).mean():.2f}")
-    ax_traj.legend(fontsize=7, loc="lower right")
+    ax_traj.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0),
+                   frameon=False)  # beside the axes: never on a curve
     fig.suptitle(f"rank-one synaptic modulation scaled by the context (N = {n_hidden}, "
                  f"seed {int(seed)})", fontsize=11)
     return fig

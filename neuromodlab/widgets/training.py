@@ -211,7 +211,7 @@ def show_trajectories(activity: Activity, task: str = ALL_TASKS, pcs: str = "PC 
     fit = pca(stacked.reshape(-1, stacked.shape[-1]), n_components=3)
     proj = {n: fit.transform(means[n]) for n in shown}  # (W, C, 3)
     dims = PC_PAIRS[pcs]
-    fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.0), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.0), layout="constrained")
     if task == ALL_TASKS:
         plot_pca_trajectories(proj, ax=axes[0], dims=dims,
                               explained_variance_ratio=fit.explained_variance_ratio,
@@ -234,8 +234,20 @@ def show_trajectories(activity: Activity, task: str = ALL_TASKS, pcs: str = "PC 
     axes[1].axvline(0.0, color="0.4", ls=":", lw=1)
     axes[1].set(xlabel=f"time from {align} (ms)", ylabel="projection (a.u.)",
                 title="the two PCs over time (one line per direction)")
-    axes[1].legend(frameon=False, fontsize=7, ncol=1 + (task == ALL_TASKS))
+    axes[1].legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    _legend_outside(axes[0])
     return fig
+
+
+def _legend_outside(ax) -> None:
+    """Move ``ax``'s legend to the right of the axes, off the data."""
+    legend = ax.get_legend()
+    if legend is None:
+        return
+    handles = getattr(legend, "legend_handles", None) or legend.legendHandles  # mpl < 3.7
+    legend.remove()
+    ax.legend(handles=handles, frameon=False, fontsize=7, loc="upper left",
+              bbox_to_anchor=(1.0, 1.0))
 
 
 def _show(fig) -> None:

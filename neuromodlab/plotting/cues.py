@@ -1,0 +1,95 @@
+"""Figures of W1D2 Tutorial 3 (context ambiguity) drawn from plain arrays: the three outcome
+fractions of one network against a blended cue, one panel per mechanism, and weakened / noisy
+cues. (The figures of the library's multi-seed experiment, drawn from its result object, are
+in :mod:`neuromodlab.plotting.ambiguity`.)
+
+``fractions`` is always the triple ``(p_i, p_j, p_neither)`` of arrays over the cue grid, as
+returned by ``blend_sweep`` in the tutorial and by
+:func:`neuromodlab.experiments.ambiguity.score`. Returns a Figure; nothing is shown.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .ambiguity import FORM_AXIS, OUTCOME_STYLE
+from .dynamics import _figure
+from .packing import MECH_COLORS
+
+MARKERS = {"p_i": "o-", "p_j": "s-", "p_neither": "^-"}
+
+
+def _axis_label(form: str) -> str:
+    return FORM_AXIS[form] + " (dimensionless)"
+
+
+def _legend_below(fig, ax) -> None:
+    """One legend for all panels, under them (never on top of a curve)."""
+    handles, labels = ax.get_legend_handles_labels()
+    try:  # matplotlib >= 3.7 places it outside the axes, in the constrained layout
+        fig.legend(handles, labels, loc="outside lower center", ncols=len(labels),
+                   fontsize=8, frameon=False)
+    except ValueError:
+        ax.legend(fontsize=7, frameon=False, loc="center right")
+
+
+def plot_sweep(lambdas, fractions, names: Sequence[str] = ("i", "j"), ax=None,
+               title: str | None = None, xlabel: str | None = None, mark=None,
+               legend: bool = True, ylabel: str = "fraction of trials"):
+    """P(follows i), P(follows j), P(neither) against the blend ``l`` (dotted: l = 0.5).
+
+    ``names``: the two tasks, replacing "task i" / "task j" in the legend; ``mark``: a value
+    of l to mark with a dashed line (e.g. the current slider value)."""
+    fig, ax = _figure(ax, (5.5, 3.4))
+    for values, (key, (color, label)) in zip(fractions, OUTCOME_STYLE.items(), strict=True):
+        label = label.replace("task i", names[0]).replace("task j", names[1])
+        ax.plot(lambdas, np.asarray(values, dtype=float), MARKERS[key], color=color, ms=3,
+                label=label)
+    ax.axvline(0.5, color="0.8", lw=0.8, ls=":")
+    if mark is not None:
+        ax.axvline(float(mark), color="k", lw=1, ls="--", label=f"l = {float(mark):.2f}")
+    ax.set(xlabel=xlabel or _axis_label("blend"), ylabel=ylabel, ylim=(-0.03, 1.03))
+    if title:
+        ax.set_title(title, fontsize=10)
+    if legend:
+        ax.legend(fontsize=7, frameon=False, loc="best")
+    return fig
+
+
+def plot_mechanism_sweeps(lambdas, sweeps: Mapping, switch: Mapping | None = None,
+                          names: Sequence[str] = ("go", "anti"), suptitle: str | None = None):
+    """One panel per mechanism (``sweeps``: name -> fractions), the switch point ``switch[name]``
+    (the l where P(i) falls below 0.5; NaN if it never does) marked by a dashed line."""
+    fig, axes = plt.subplots(1, len(sweeps), figsize=(3.3 * len(sweeps), 3.4), sharey=True,
+                             layout="constrained", squeeze=False)
+    for k, (ax, (mech, fractions)) in enumerate(zip(axes[0], sweeps.items(), strict=True)):
+        plot_sweep(lambdas, fractions, names, ax=ax, title=mech, xlabel="blend l (dimensionless)",
+                   legend=False, ylabel="fraction of trials" if k == 0 else "")
+        l50 = (switch or {}).get(mech, math.nan)
+        if not math.isnan(l50):
+            ax.axvline(l50, color=OUTCOME_STYLE["p_i"][0], lw=1, ls="--")
+    _legend_below(fig, axes[0, 0])
+    fig.suptitle(suptitle or f"Blended cue {names[0]} (i) -> {names[1]} (j), one network per "
+                 "mechanism (dashed: switch point)", fontsize=10)
+    return fig
+
+
+def plot_cue_variants(strengths, weak: Mapping, noise_stds, noisy: Mapping,
+                      names: Sequence[str] = ("go", "anti")):
+    """P(follows i) against the cue strength s (left; from the clean cue s = 1 to no cue) and
+    the cue noise std (right), one line per mechanism (``weak``, ``noisy``: name -> fractions)."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained", sharey=True)
+    for k, mech in enumerate(weak):
+        style = dict(ms=3, color=MECH_COLORS.get(mech, f"C{k}"), label=mech)
+        axes[0].plot(strengths, weak[mech][0], "o-", **style)
+        axes[1].plot(noise_stds, noisy[mech][0], "o-", **style)
+    axes[0].set(xlabel=_axis_label("weak"), ylabel=f"fraction following {names[0]} (i)",
+                ylim=(-0.03, 1.03), title="weakened cue")
+    axes[1].set(xlabel=_axis_label("noisy"), title="noisy cue")
+    axes[0].invert_xaxis()  # from the clean cue (s = 1) to no cue (s = 0)
+    axes[1].legend(fontsize=8, frameon=False)
+    return fig
