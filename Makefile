@@ -77,11 +77,12 @@ autograde: venv
 	  $(if $(DB),--db "$(DB)")
 
 feedback: venv
-	@test -n "$(ASSIGNMENT)" || { echo "usage: make feedback ASSIGNMENT=<name>"; exit 2; }
-	$(RUN) $(VENV)/bin/python -m neuromodlab.grading feedback "$(ASSIGNMENT)"
+	@test -n "$(or $(A),$(ASSIGNMENT))" || { echo "usage: make feedback A=<name> [DB=URL]"; exit 2; }
+	$(RUN) $(VENV)/bin/python -m neuromodlab.grading feedback "$(or $(A),$(ASSIGNMENT))" \
+	  $(if $(DB),--db "$(DB)")
 
 export: venv
-	$(RUN) $(VENV)/bin/python -m neuromodlab.grading export
+	$(RUN) $(VENV)/bin/python -m neuromodlab.grading export $(if $(DB),--db "$(DB)")
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -303,10 +303,15 @@ def autograde(root, assignment: str, *, db: str | None = None, workers: int | No
         todo = [s for s in students if s not in empty]
         log(f"autograde {assignment}: {len(todo)} submission(s) in parallel, gradebook "
             f"{redact(url)}")
+        start = time.perf_counter()
         prepare_gradebook(root, assignment, url)
+        log(f"autograde: assignment written to the gradebook ({time.perf_counter() - start:.1f} s)")
+        start = time.perf_counter()
         with _Cluster(workers, scheduler, client, log) as dask_client:
             _check_workers_see(dask_client, root)
             n_workers = len(dask_client.scheduler_info()["workers"])
+            log(f"autograde: {n_workers} Dask worker(s) ready "
+                f"({time.perf_counter() - start:.1f} s)")
             size = batch_size or default_batch_size(len(todo), n_workers)
             args = (str(root), assignment, url, timeout)
             outcomes, result.batches = _fan_out(dask_client, todo, size, args, log)
