@@ -13,26 +13,9 @@ if command -v chromium >/dev/null 2>&1; then
     exit 0
 fi
 
-SUDO=""
-if [ "$(id -u)" != 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then
-        SUDO="sudo"
-    else
-        echo "install_browser: chromium is missing and we are not root (no sudo): install" \
-             "Debian's chromium and chromium-driver by hand" >&2
-        exit 1
-    fi
-fi
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install_browser: chromium is missing and apt-get is not available: install" \
-         "Chromium by hand (the browser test needs \`chromium\` on PATH)" >&2
-    exit 1
-fi
-
-echo "install_browser: installing Debian's chromium and chromium-driver with apt-get"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq chromium chromium-driver
+source "$(dirname "${BASH_SOURCE[0]}")/apt_install.sh"
+apt_install install_browser "Debian's chromium and chromium-driver (the browser test needs \`chromium\` on PATH)" \
+    chromium chromium-driver
 
 if ! command -v chromium >/dev/null 2>&1; then
     echo "install_browser: apt-get finished but \`chromium\` is still not on PATH" >&2

@@ -18,26 +18,8 @@ if found="$(find_initdb)" && [ -n "$found" ]; then
     exit 0
 fi
 
-SUDO=""
-if [ "$(id -u)" != 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then
-        SUDO="sudo"
-    else
-        echo "install_postgres: the PostgreSQL server is missing and we are not root (no sudo):" \
-             "install Debian's postgresql package by hand" >&2
-        exit 1
-    fi
-fi
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install_postgres: the PostgreSQL server is missing and apt-get is not available:" \
-         "install PostgreSQL by hand (the tests need \`initdb\` and \`pg_ctl\`)" >&2
-    exit 1
-fi
-
-echo "install_postgres: installing Debian's postgresql with apt-get"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq postgresql
+source "$(dirname "${BASH_SOURCE[0]}")/apt_install.sh"
+apt_install install_postgres "Debian's postgresql (the tests need \`initdb\` and \`pg_ctl\`)" postgresql
 
 if ! found="$(find_initdb)" || [ -z "$found" ]; then
     echo "install_postgres: apt-get finished but no initdb was found" >&2

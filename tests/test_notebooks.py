@@ -29,6 +29,7 @@ from types import SimpleNamespace
 
 import nbformat
 import pytest
+from tiny_course import write_notebook
 
 from neuromodlab.grading import course, grades, settings
 from neuromodlab.grading import notebooks as nbh
@@ -157,16 +158,6 @@ BROKEN = {  # student -> (maker, file name handed in, grade_ids expected to scor
 }
 
 
-def _write(nb, path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if nb is None:
-        nbformat.write(nbformat.v4.new_notebook(), str(path))
-    elif isinstance(nb, dict) and not isinstance(nb, nbformat.NotebookNode):
-        path.write_text(json.dumps(nb, indent=2), encoding="utf-8")
-    else:
-        nbformat.write(nb, str(path))
-
-
 def _cli(root, *args):
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "neuromodlab.grading", "--root", str(root),
@@ -189,16 +180,16 @@ def graded(tmp_path_factory):
     for source in course.source_notebooks(root):
         assignment, name = source.parent.name, source.name
         release = course.release_path(root, source)
-        _write(nbh.read(source), root / "submitted" / "perfect" / assignment / name)
-        _write(nbh.read(release), root / "submitted" / "blank" / assignment / name)
+        write_notebook(nbh.read(source), root / "submitted" / "perfect" / assignment / name)
+        write_notebook(nbh.read(release), root / "submitted" / "blank" / assignment / name)
     sol = nbh.read(root / settings.SOURCE_DIR / matrix_assignment / f"{matrix_name}.ipynb")
     rel = nbh.read(root / settings.RELEASE_DIR / matrix_assignment / f"{matrix_name}.ipynb")
-    _write(one_solved(sol, rel), root / "submitted" / "one-solved" / matrix_assignment /
+    write_notebook(one_solved(sol, rel), root / "submitted" / "one-solved" / matrix_assignment /
            f"{matrix_name}.ipynb")
     archive = root / settings.WORK_DIR / "downloaded" / matrix_assignment / "archive"
     for k, (student, (maker, filename, _)) in enumerate(BROKEN.items()):
         filename = (filename or "{name}.ipynb").format(name=matrix_name)
-        _write(maker(sol, rel), archive / f"{student}_{1000 + k}_{2000 + k}_{filename}")
+        write_notebook(maker(sol, rel), archive / f"{student}_{1000 + k}_{2000 + k}_{filename}")
     collect = course.run_nbgrader(root, "zip_collect", matrix_assignment, "--force", quiet=True)
 
     results, logs = {}, {}

@@ -132,11 +132,16 @@ def hand_ins(root, copies: int = 1) -> dict:
 
 def write_hand_ins(root, submissions: dict) -> None:
     for student, (nb, filename, _) in submissions.items():
-        path = Path(root) / "submitted" / student / ASSIGNMENT / filename
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if nb is None:
-            nbformat.write(nbformat.v4.new_notebook(), str(path))
-        elif isinstance(nb, dict) and not isinstance(nb, nbformat.NotebookNode):
-            path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
-        else:
-            nbformat.write(nb, str(path))
+        write_notebook(nb, Path(root) / "submitted" / student / ASSIGNMENT / filename)
+
+
+def write_notebook(nb, path: Path) -> None:
+    """A hand-in as a student's tool would save it: ``None`` is an empty notebook, a plain dict
+    is written as raw JSON (not validated: e.g. metadata stripped), a NotebookNode by nbformat."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if nb is None:
+        nbformat.write(nbformat.v4.new_notebook(), str(path))
+    elif isinstance(nb, dict) and not isinstance(nb, nbformat.NotebookNode):
+        path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
+    else:
+        nbformat.write(nb, str(path))

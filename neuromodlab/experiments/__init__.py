@@ -3,8 +3,12 @@
 - :mod:`.ambiguity`: blended / weakened / noisy context cues -> P(task i), P(task j), P(neither);
 - :mod:`.packing` and :mod:`.initialisation`: capacity and the initial-scale confound;
 - :mod:`.dynamics`: PCA, dimensionality, task subspaces, fixed points, context interpolation;
+- :mod:`.networks`: the training shared by ambiguity and dynamics;
+  :mod:`.fixed_points`: fixed-point search and continuation along a blended context;
 - :mod:`.results`: result objects <-> JSON without loss, statistics helpers;
-- :mod:`.reproduce`: ``python -m neuromodlab reproduce`` (all of them, figures, report).
+- :mod:`.reproduce`: ``python -m neuromodlab reproduce`` (all of them, figures), with
+  :mod:`.report` writing report.md;
+- :mod:`.distributed`: the same sweeps with their ensembles trained on Dask workers.
 
 Pretrained networks shipped with the package (so notebooks can skip training)::
 

@@ -68,6 +68,7 @@ from .networks import (  # training is shared with .dynamics; re-exported here
     NetworkRecord,
     train_mechanism_job,
     train_mechanisms,
+    train_missing,
     train_networks,
 )
 from .results import JSONResult, RunInfo, mean_ci, run_info
@@ -349,21 +350,14 @@ def run_ambiguity(config: AmbiguityConfig | None = None, quiet: bool = False,
     """
     from tqdm.auto import tqdm
 
-    from .distributed import connect, describe
-
     config = config or AmbiguityConfig.default()
     start = time.perf_counter()
     taskset = config.taskset()
     grids = {"blend": config.lambdas, "weak": config.strengths, "noisy": config.noise_stds}
     for i, j in config.pairs:  # fail early on a non-conflicting pair
         shared_trials(taskset, i, j, 2, 0)
-    todo = [m for m in config.mechanisms if networks is None or m not in networks]
-    bar = tqdm(total=len(todo) * len(config.seeds), desc="ambiguity: training networks",
-               disable=quiet or not todo, leave=False)
-    with connect(client) as cl:
-        fresh = train_mechanisms(config, todo, backend, cl, progress=bar)
-        where = describe(cl)
-    bar.close()
+    fresh, where = train_missing(config, networks, backend, client,
+                                 "ambiguity: training networks", quiet)
     trained, records = {}, []
     for mech in config.mechanisms:
         trained[mech] = fresh[mech] if mech in fresh else networks[mech]

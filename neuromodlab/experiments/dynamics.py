@@ -53,7 +53,7 @@ from ..train import torch_threads
 from ._config import name_pairs, task_names
 from .ambiguity import AmbiguityConfig, shared_trials
 from .fixed_points import Branch, _continue, _float64, _rates_at, _search
-from .networks import NetworkRecord, train_mechanisms
+from .networks import NetworkRecord, train_missing
 from .results import JSONResult, RunInfo, mean_ci, run_info
 
 
@@ -376,8 +376,6 @@ def run_dynamics(config: DynamicsConfig | None = None, quiet: bool = False,
     """
     from tqdm.auto import tqdm
 
-    from .distributed import connect, describe
-
     config = config or DynamicsConfig.default()
     start = time.perf_counter()
     taskset = config.taskset()
@@ -385,13 +383,8 @@ def run_dynamics(config: DynamicsConfig | None = None, quiet: bool = False,
     shared_trials(taskset, *config.pair, 2, 0)  # fail early on a non-conflicting pair
     records, per_network, examples = [], {}, {}
     total = len(config.mechanisms) * len(config.seeds)
-    todo = [m for m in config.mechanisms if networks is None or m not in networks]
-    train_bar = tqdm(total=len(todo) * len(config.seeds), desc="dynamics: training networks",
-                     disable=quiet or not todo, leave=False)
-    with connect(client) as cl:
-        fresh = train_mechanisms(config, todo, backend, cl, progress=train_bar)
-        where = describe(cl)
-    train_bar.close()
+    fresh, where = train_missing(config, networks, backend, client,
+                                 "dynamics: training networks", quiet)
     bar = tqdm(total=total, desc="dynamics: analysing networks", disable=quiet, leave=False)
     with torch_threads(1):
         for mech in config.mechanisms:

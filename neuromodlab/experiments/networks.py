@@ -112,3 +112,23 @@ def train_mechanisms(config: AmbiguityConfig, mechanisms, backend: str = "auto",
         outputs = run_units(units, cl, done)
     return {m: [(_rebuild(cfg, state), hist) for cfg, state, hist in nets]
             for m, nets in zip(mechanisms, outputs, strict=True)}
+
+
+def train_missing(config: AmbiguityConfig, networks: dict | None, backend: str, client,
+                  desc: str, quiet: bool) -> tuple[dict, str]:
+    """Train the mechanisms of ``config`` that ``networks`` (mechanism -> list of (model,
+    history)) lacks, with a progress bar ``desc``; ``client`` as in
+    :func:`neuromodlab.experiments.distributed.connect`. Returns (mechanism -> list of
+    (model, history) for the newly trained ones, where they were trained)."""
+    from tqdm.auto import tqdm
+
+    from .distributed import connect, describe
+
+    todo = [m for m in config.mechanisms if networks is None or m not in networks]
+    bar = tqdm(total=len(todo) * len(config.seeds), desc=desc, disable=quiet or not todo,
+               leave=False)
+    with connect(client) as cl:
+        fresh = train_mechanisms(config, todo, backend, cl, progress=bar)
+        where = describe(cl)
+    bar.close()
+    return fresh, where
