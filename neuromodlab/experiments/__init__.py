@@ -17,6 +17,8 @@ Pretrained networks shipped with the package (so notebooks can skip training)::
     model, taskset, entry = load_pretrained("rule", return_info=True)
     entry["performance"]                                       # recorded fraction correct
 
+The results of the default ambiguity and packing runs ship too (``load_shipped_result``).
+
 Submodules are imported on first use, so importing this package is cheap.
 """
 
@@ -88,4 +90,27 @@ def load_pretrained(mechanism: str, tasks=None, n_hidden: int | None = None,
     return model, taskset, entry
 
 
-__all__ = ["load_pretrained", "list_pretrained", *_LAZY]
+RESULTS_DIR = DATA_DIR / "results"
+# name -> (module, result class): experiments whose default run ships with the package
+SHIPPED_RESULTS = {"ambiguity": ("ambiguity", "AmbiguityResult"),
+                   "packing": ("packing", "PackingResult")}
+
+
+def load_shipped_result(name: str):
+    """The result of the *default* run of experiment ``name`` ("ambiguity" or "packing"),
+    shipped with the package so that notebooks can show the larger experiment without running
+    it: an :class:`~neuromodlab.experiments.ambiguity.AmbiguityResult` or
+    :class:`~neuromodlab.experiments.packing.PackingResult` (its ``config`` is the default
+    configuration, its ``info`` says when and with which versions it was computed). Produced
+    by ``scripts/make_shipped_results.py`` (``python -m neuromodlab reproduce`` computes the
+    same numbers)."""
+    if name not in SHIPPED_RESULTS:
+        raise ValueError(f"no shipped result for {name!r}; shipped: {sorted(SHIPPED_RESULTS)}")
+    path = RESULTS_DIR / f"{name}.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run scripts/make_shipped_results.py")
+    module, cls = SHIPPED_RESULTS[name]
+    return getattr(importlib.import_module(f"{__name__}.{module}"), cls).load(path)
+
+
+__all__ = ["load_pretrained", "list_pretrained", "load_shipped_result", *_LAZY]

@@ -53,6 +53,16 @@ def _pair_names(result, pair):
     return pair, pair.split("->")
 
 
+def _legend_below(fig, ax) -> None:
+    """One legend for all panels, under them (never on top of a curve)."""
+    handles, labels = ax.get_legend_handles_labels()
+    try:  # matplotlib >= 3.7 places it outside the axes, in the constrained layout
+        fig.legend(handles, labels, loc="outside lower center", ncols=len(labels),
+                   fontsize=8, frameon=False)
+    except ValueError:
+        ax.legend(fontsize=7, frameon=False, loc="center right")
+
+
 def plot_blend_curves(result, pair: str | None = None, form: str = "blend"):
     """One panel per mechanism: P(follows i), P(follows j), P(neither) against the cue
     parameter of ``form`` ("blend", "weak" or "noisy"), mean and 95 % band over networks."""
@@ -72,7 +82,7 @@ def plot_blend_curves(result, pair: str | None = None, form: str = "blend"):
         ax.set_xlabel(FORM_AXIS[form])
         ax.set_ylim(-0.02, 1.02)
     axes[0, 0].set_ylabel("fraction of conflict trials")
-    axes[0, -1].legend(fontsize="x-small", frameon=False, loc="center right")
+    _legend_below(fig, axes[0, -1])
     fig.suptitle(f"Ambiguous cue, {ti} (i) vs {tj} (j): which task does the response follow?",
                  fontsize="medium")
     return fig

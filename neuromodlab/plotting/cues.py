@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .ambiguity import FORM_AXIS, OUTCOME_STYLE
+from .ambiguity import FORM_AXIS, OUTCOME_STYLE, _legend_below
 from .dynamics import _figure
 from .packing import MECH_COLORS
 
@@ -25,16 +25,6 @@ MARKERS = {"p_i": "o-", "p_j": "s-", "p_neither": "^-"}
 
 def _axis_label(form: str) -> str:
     return FORM_AXIS[form] + " (dimensionless)"
-
-
-def _legend_below(fig, ax) -> None:
-    """One legend for all panels, under them (never on top of a curve)."""
-    handles, labels = ax.get_legend_handles_labels()
-    try:  # matplotlib >= 3.7 places it outside the axes, in the constrained layout
-        fig.legend(handles, labels, loc="outside lower center", ncols=len(labels),
-                   fontsize=8, frameon=False)
-    except ValueError:
-        ax.legend(fontsize=7, frameon=False, loc="center right")
 
 
 def plot_sweep(lambdas, fractions, names: Sequence[str] = ("i", "j"), ax=None,
