@@ -276,11 +276,18 @@ def _freeze(python: Path, cwd: Path) -> dict[str, str]:
 def _copy_repo(dst: Path) -> Path:
     """Copy the working tree (uncommitted files included), so the build leaves no
     build/ or *.egg-info behind in the repository."""
-    ignore = shutil.ignore_patterns(
+    anywhere = shutil.ignore_patterns(
         ".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache",
-        ".hypothesis", ".ipynb_checkpoints", "results", "outputs", "submitted", "autograded",
-        "feedback", "nbgrader_work", "gradebook.db",
+        ".hypothesis", ".ipynb_checkpoints",
     )  # fmt: skip
+    # run outputs and course state at the top only (neuromodlab/data/results/ is package data)
+    top = {"results", "outputs", "submitted", "autograded", "feedback", "nbgrader_work",
+           "gradebook.db"}
+
+    def ignore(folder, names):
+        skipped = anywhere(folder, names)
+        return skipped | (top & set(names)) if Path(folder) == ROOT else skipped
+
     shutil.copytree(ROOT, dst, ignore=ignore, symlinks=True)
     return dst
 
