@@ -9,8 +9,11 @@
 - :func:`plot_psth_grid`: the same for several units (columns) and tasks (rows);
 - :func:`plot_tuning`: one unit's mean rate in a time window against the stimulus direction,
   one line per task;
+- :func:`plot_psth_tuning`: one unit's PSTH in one task beside its tuning curves in every task;
 - :func:`plot_variance_explained`: PCA variance per component and cumulative;
-- :func:`plot_pca_summary`: that, beside condition-averaged trajectories in the plane of PCs 1-2.
+- :func:`plot_pca_summary`: that, beside condition-averaged trajectories in the plane of PCs 1-2;
+- :func:`plot_pc_trajectories`: condition-averaged trajectories in the plane of two PCs beside
+  those PCs over time.
 
 Every function takes torch tensors or numpy arrays, draws on ``ax`` (a new figure if None) and
 returns the Figure; nothing is shown, so they run headless. Times are in ms, rates in the
@@ -252,6 +255,23 @@ def plot_tuning(tuning: Mapping, ax=None, *, title: str | None = None,
     return fig
 
 
+def plot_psth_tuning(psth, tuning: Mapping, dt: float, t0: float = 0.0, *, unit: int,
+                     task: str, align: str, window: tuple[float, float]):
+    """Left: :func:`plot_psth` of ``unit`` in ``task`` (``psth`` (T, C), aligned on the event
+    ``align`` at time 0), the tuning ``window`` (ms from the event) shaded. Right:
+    :func:`plot_tuning` of the unit in every task (``tuning``: task -> (C,) mean rate in that
+    window). The figure of :func:`neuromodlab.widgets.training.show_psth`."""
+    fig, axes = plt.subplots(1, 2, figsize=(10.5, 3.6), layout="constrained",
+                             gridspec_kw={"width_ratios": [1.5, 1]})
+    plot_psth(psth, dt, t0, ax=axes[0], events={align: 0.0},
+              title=f"unit {unit} in {task}: PSTH by stimulus direction",
+              xlabel=f"time from {align} (ms)")
+    lo, hi = window
+    axes[0].axvspan(lo, hi, color="0.9", zorder=0)
+    plot_tuning(tuning, ax=axes[1], title=f"unit {unit}: tuning, {lo:g} to {hi:g} ms after {align}")
+    return fig
+
+
 def plot_variance_explained(ratio, ax=None, *, n_show: int = 10, title: str | None = None):
     """Fraction of variance per principal component (bars) and cumulative (line)."""
     ratio = _np(ratio).reshape(-1)[:n_show]
@@ -280,3 +300,56 @@ def plot_pca_summary(ratio, trajectories: Mapping, *, n_show: int = 10,
     plot_variance_explained(ratio, ax=axes[0], n_show=n_show)
     plot_pca_trajectories(trajectories, ax=axes[1], explained_variance_ratio=ratio, title=title)
     return fig
+
+
+def plot_pc_trajectories(proj: Mapping, dt: float, t0: float = 0.0, *, dims=(0, 1),
+                         explained_variance_ratio=None, align: str = "the event",
+                         by_direction: bool = False):
+    """Condition-averaged trajectories projected on principal components, aligned on ``align``
+    (time 0). ``proj``: task name -> (T, C, >= max(dims) + 1) projections of the C stimulus
+    directions, rows every ``dt`` ms from ``t0``. Left: the plane of the PCs ``dims``
+    (:func:`~neuromodlab.plotting.dynamics.plot_pca_trajectories`), one colour per task; or, if
+    ``by_direction`` (one task in ``proj``), one colour per stimulus direction. Right: those two
+    PCs over time (solid: the first, dashed: the second), one line per direction. Both legends
+    are to the right of their axes. The figure of
+    :func:`neuromodlab.widgets.training.show_trajectories`."""
+    from .dynamics import plot_pca_trajectories
+
+    names = list(proj)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.0), layout="constrained")
+    if by_direction:
+        (name,) = names
+        plot_pca_trajectories(proj[name], labels=_direction_labels(_np(proj[name]).shape[1]),
+                              ax=axes[0], dims=dims,
+                              explained_variance_ratio=explained_variance_ratio,
+                              title=f"{name} alone, aligned on {align}")
+    else:
+        plot_pca_trajectories(proj, ax=axes[0], dims=dims,
+                              explained_variance_ratio=explained_variance_ratio,
+                              title=f"all tasks, aligned on {align}")
+    t = t0 + dt * np.arange(_np(proj[names[0]]).shape[0])
+    for k, name in enumerate(names):
+        data = _np(proj[name])
+        for d, style in zip(dims, ("-", "--"), strict=True):
+            for c in range(data.shape[1]):
+                color = f"C{c % 10}" if by_direction else f"C{k % 10}"
+                axes[1].plot(t, data[:, c, d], color=color, ls=style, lw=0.8, alpha=0.7)
+            axes[1].plot([], [], color="0.3" if by_direction else color, ls=style,
+                         label=f"PC {d + 1}" if by_direction else f"{name}: PC {d + 1}")
+    axes[1].axvline(0.0, color="0.4", ls=":", lw=1)
+    axes[1].set(xlabel=f"time from {align} (ms)", ylabel="projection (a.u.)",
+                title="the two PCs over time (one line per direction)")
+    axes[1].legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    _legend_outside(axes[0])
+    return fig
+
+
+def _legend_outside(ax) -> None:
+    """Move ``ax``'s legend to the right of the axes, off the data."""
+    legend = ax.get_legend()
+    if legend is None:
+        return
+    handles = getattr(legend, "legend_handles", None) or legend.legendHandles  # mpl < 3.7
+    legend.remove()
+    ax.legend(handles=handles, frameon=False, fontsize=7, loc="upper left",
+              bbox_to_anchor=(1.0, 1.0))

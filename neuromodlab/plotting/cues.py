@@ -1,7 +1,9 @@
 """Figures of W1D2 Tutorial 3 (context ambiguity) drawn from plain arrays: the three outcome
-fractions of one network against a blended cue, one panel per mechanism, and weakened / noisy
-cues. (The figures of the library's multi-seed experiment, drawn from its result object, are
-in :mod:`neuromodlab.plotting.ambiguity`.)
+fractions of one network against a blended cue, one panel per mechanism, weakened / noisy
+cues, and one trial's response beside the blend curve (:func:`plot_blend_response`, the figure
+of :func:`neuromodlab.widgets.ambiguity.show_blend_response`). (The figures of the library's
+multi-seed experiment, drawn from its result object, are in
+:mod:`neuromodlab.plotting.ambiguity`.)
 
 ``fractions`` is always the triple ``(p_i, p_j, p_neither)`` of arrays over the cue grid, as
 returned by ``blend_sweep`` in the tutorial and by
@@ -82,4 +84,64 @@ def plot_cue_variants(strengths, weak: Mapping, noise_stds, noisy: Mapping,
     axes[1].set(xlabel=_axis_label("noisy"), title="noisy cue")
     axes[0].invert_xaxis()  # from the clean cue (s = 1) to no cue (s = 0)
     axes[1].legend(fontsize=8, frameon=False)
+    return fig
+
+
+def _legend_under(ax) -> None:
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2,
+              frameon=False)  # under the axes: never on a curve
+
+
+def plot_blend_response(output, ring_targets: Mapping, target_angles: Mapping, fixation_target,
+                        directions, lambdas, fractions, l: float, *,  # noqa: E741
+                        decoded: float, answer: str, dt: float, go_ms: float, tolerance: float,
+                        n_trials: int, suptitle: str | None = None):
+    """One trial of two tasks i, j sharing their inputs, under a blended cue, and the blend curve.
+
+    Left: the network's response ring at the last step (``output`` (T, 1 + n_ring), column 0 the
+    fixation output) against the ring target of each task (``ring_targets``: name -> (n_ring,),
+    dashed, the tolerance band ``target_angles[name] +- tolerance`` (rad) shaded), the decoded
+    direction ``decoded`` (rad) dotted and the verdict ``answer`` in the title; ``directions``
+    (n_ring,): the preferred directions (rad) of the output units. Middle: the fixation output
+    over the trial (step k at ``(k + 1) dt`` ms) against ``fixation_target`` (T,), the 0.5
+    threshold and the go cue at ``go_ms``. Right: :func:`plot_sweep` of ``fractions`` over
+    ``lambdas`` (on ``n_trials`` trials) with the current ``l`` marked. Legends of the first two
+    panels are under the axes.
+    """
+    out = np.asarray(output, dtype=float)
+    names = tuple(ring_targets)
+    t_ms = (np.arange(out.shape[0]) + 1) * dt
+    fig, (ax_ring, ax_fix, ax_p) = plt.subplots(1, 3, figsize=(13, 4.3), layout="constrained")
+    closed = np.r_[np.degrees(directions), 360.0]
+    for name, (color, _) in zip(names, OUTCOME_STYLE.values(), strict=False):
+        ring = np.asarray(ring_targets[name], dtype=float)
+        angle = float(target_angles[name])
+        ax_ring.plot(closed, np.r_[ring, ring[0]], "--", color=color, lw=1.5,
+                     label=f"{name} target ({np.degrees(angle):.0f} deg)")
+        for shift in (-360.0, 0.0, 360.0):  # the tolerance band, wrapped around the ring
+            ax_ring.axvspan(np.degrees(angle - tolerance) + shift,
+                            np.degrees(angle + tolerance) + shift, color=color, alpha=0.08,
+                            lw=0)
+    ring = out[-1, 1:]
+    ax_ring.plot(closed, np.r_[ring, ring[0]], "o-", color="k", ms=4, lw=1.8, label="network")
+    ax_ring.axvline(np.degrees(decoded), color="k", ls=":", lw=1,
+                    label=f"decoded ({np.degrees(decoded):.0f} deg)")
+    ax_ring.set(xlabel="preferred direction of the output unit (deg)",
+                ylabel="response ring output (a.u.)", xticks=range(0, 361, 90), xlim=(-5, 365),
+                title=f"last step: response follows {answer}")
+    _legend_under(ax_ring)
+
+    ax_fix.plot(t_ms, np.asarray(fixation_target, dtype=float), "--", color="0.5",
+                label="target (both tasks)")
+    ax_fix.plot(t_ms, out[:, 0], color="k", lw=1.8, label="network")
+    ax_fix.axhline(0.5, color="C2", lw=0.8, ls=":", label="threshold 0.5")
+    ax_fix.axvline(go_ms, color="0.7", lw=1, label="go cue")
+    ax_fix.set(xlabel="time (ms)", ylabel="fixation output (a.u.)", ylim=(-0.3, 1.3),
+               title="fixation output")
+    _legend_under(ax_fix)
+
+    plot_sweep(lambdas, fractions, names, ax=ax_p, mark=l, title="all trials, this network",
+               xlabel="blend l (dimensionless)", ylabel=f"fraction of {n_trials} trials")
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=11)
     return fig

@@ -105,6 +105,41 @@ def plot_reached_grid(result):
     return fig
 
 
+def plot_packing_grid(result, mechanism: str, n_hidden: int, worst):
+    """Left: which (K, seed) networks of one mechanism and size N reached the criterion -- a
+    task count K (rows) x seed (columns) grid coloured by ``worst`` (len(task_counts),
+    len(seeds)), the worst task's fraction correct at the last evaluation, each cell labelled
+    "reached @ step s" (bold) or the worst accuracy, each seed's capacity under its column.
+    Right: :func:`plot_capacity` of every mechanism, the chosen N marked by a dotted line. (The
+    figure of :func:`neuromodlab.widgets.packing.show_packing_grid`.)"""
+    c = result.config
+    grid = np.asarray(worst, dtype=float)
+    caps = result.capacities(mechanism, n_hidden)
+    ppt = c.params_per_task(mechanism, n_hidden)
+    fig, (ax, ax_cap) = plt.subplots(1, 2, figsize=(11, 3.9), layout="constrained",
+                                     gridspec_kw={"width_ratios": [1, 1.35]})
+    im = ax.imshow(grid, vmin=0, vmax=1, cmap="RdYlGn", aspect="auto", origin="lower")
+    for i, k in enumerate(c.task_counts):
+        for j, s in enumerate(c.seeds):
+            run = result.run(mechanism, n_hidden, k, s)
+            text = (f"reached\n@ step {run.steps_to_criterion}" if run.reached
+                    else f"not reached\nworst {grid[i, j]:.2f}")
+            ax.text(j, i, text, ha="center", va="center", fontsize=7.5,
+                    fontweight="bold" if run.reached else "normal")
+    ax.set_xticks(range(len(c.seeds)),
+                  [f"seed {s}\ncapacity {cap}" for s, cap in zip(c.seeds, caps, strict=True)])
+    ax.set_yticks(range(len(c.task_counts)), [str(k) for k in c.task_counts])
+    ax.set_ylabel("task count K (first K tasks)")
+    ax.set_xlabel("network (seed)")
+    ax.set_title(f"{mechanism}, N = {n_hidden}: {ppt} context parameters per task\n"
+                 f"criterion {c.criterion:g} on the worst task within {c.max_steps} steps",
+                 fontsize=9)
+    fig.colorbar(im, ax=ax, label="worst task: fraction correct (last evaluation)")
+    plot_capacity(result, ax=ax_cap)
+    ax_cap.axvline(n_hidden, color="0.5", ls=":", lw=1.2)
+    return fig
+
+
 def plot_initialisation(result, ax=None):
     """Fraction of seeds reaching the criterion per (mechanism, initial scale of the context
     pathway), with 95 % Wilson intervals and the counts k/n above each bar."""

@@ -1,5 +1,7 @@
 """Figures of W1D2 Tutorial 2 (synaptic modulation): cost of dense vs low-rank synapses,
-learning curves of two mechanisms, and what additive vs multiplicative changes touch."""
+learning curves of two mechanisms, what additive vs multiplicative changes touch, and how a
+context-scaled rank-one term moves one eigenvalue (the figure of
+:func:`neuromodlab.widgets.synaptic.show_synaptic_context`)."""
 
 from __future__ import annotations
 
@@ -64,4 +66,45 @@ def plot_weight_changes(W, delta_additive, delta_multiplicative):
         ax.set(xlabel="presynaptic unit j", ylabel="postsynaptic unit i",
                title=f"{title}\n{touched} of {data.size} entries non-zero")
         fig.colorbar(im, ax=ax, fraction=0.046, pad=0.02, label="weight (a.u.)")
+    return fig
+
+
+def plot_rank_one_context(eigenvalues, c: float, bulk_gain: float, t_ms, kappa, starts,
+                          *, n_hidden: int, seed: int, c_range=(-0.5, 2.5)):
+    """Left: the eigenvalues of ``W_c = W_rec + c m n^T`` in the complex plane, with the circle
+    of radius ``bulk_gain`` (the random bulk), the outlier's expected place ``c (n . m) = c``
+    (open red circle) and the stability edge Re lambda = 1. Right: the activity along ``m``,
+    ``kappa`` (T, B), over time ``t_ms`` (T,) from the initial positions ``starts`` (B,), legend
+    beside the axes. ``n_hidden`` and ``seed`` (of the network) go into the figure title;
+    ``c_range``: the context values offered (sets the x range of the spectrum)."""
+    eig = np.asarray(eigenvalues)
+    kappa = np.asarray(kappa, dtype=float)
+    fig, (ax_eig, ax_traj) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+    theta = np.linspace(0, 2 * np.pi, 200)
+    ax_eig.plot(bulk_gain * np.cos(theta), bulk_gain * np.sin(theta), color="0.6", lw=1,
+                label=f"bulk radius {bulk_gain:g}")
+    ax_eig.scatter(eig.real, eig.imag, s=8, color="C0", label="eigenvalues of $W_c$")
+    outlier = eig[np.argmax(eig.real)]
+    ax_eig.scatter([float(c)], [0.0], s=90, facecolors="none", edgecolors="C3", lw=1.5,
+                   label=f"$c\\,(n\\cdot m)$ = {float(c):.2f}")
+    ax_eig.axvline(1.0, color="k", ls="--", lw=1, label="Re $\\lambda$ = 1 (stability edge)")
+    ax_eig.set(xlabel="Re $\\lambda$ (dimensionless)", ylabel="Im $\\lambda$ (dimensionless)",
+               xlim=(min(c_range) - 0.6, max(c_range) + 0.4), ylim=(-1.2, 1.2),
+               title=f"spectrum of $W_c$: largest Re $\\lambda$ = {outlier.real:.2f}")
+    ax_eig.set_aspect("equal")
+    ax_eig.legend(fontsize=7, loc="upper right")
+
+    for k, a in enumerate(starts):
+        ax_traj.plot(t_ms, kappa[:, k], color=plt.cm.coolwarm(k / (len(starts) - 1)),
+                     label=f"start {a:+.1f} m")
+    ax_traj.axhline(0, color="0.6", lw=0.8)
+    lim = max(1.2, 1.15 * float(np.abs(kappa).max()))
+    ax_traj.set(xlabel="time (ms)", ylabel="activity along m, $\\kappa$ (a.u.)",
+                ylim=(-lim, lim),
+                title=f"tanh network, context c = {float(c):.2f}: "
+                      f"final $|\\kappa|$ = {np.abs(kappa[-1]).mean():.2f}")
+    ax_traj.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0),
+                   frameon=False)  # beside the axes: never on a curve
+    fig.suptitle(f"rank-one synaptic modulation scaled by the context (N = {n_hidden}, "
+                 f"seed {int(seed)})", fontsize=11)
     return fig

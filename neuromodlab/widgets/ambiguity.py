@@ -7,7 +7,8 @@ l e_anti``. Left: its response ring at the last step against the go answer and t
 the fraction of responses that follow go, follow anti, or neither, against ``l`` (the current
 ``l`` marked).
 
-``show_blend_response(l, mechanism, trial)`` returns the Figure (nothing is shown);
+``show_blend_response(l, mechanism, trial)`` returns the Figure (drawn by
+:func:`neuromodlab.plotting.cues.plot_blend_response`; nothing is shown);
 ``ambiguity_demo()`` wraps it in a slider and dropdowns (ipywidgets 7 and 8).
 """
 
@@ -23,7 +24,7 @@ import torch
 from ..experiments import ambiguity as amb
 from ..experiments import load_pretrained
 from ..modulation import mix_context
-from ..plotting.cues import plot_sweep
+from ..plotting.cues import plot_blend_response
 from ..tasks import CORRECT_ANGLE, performance, preferred_directions
 from ..train import torch_threads
 
@@ -99,51 +100,19 @@ def show_blend_response(l: float = 0.0, mechanism: str = "rule", trial: int = 0)
     out = outputs[:, trial].numpy()
     batch_i, batch_j, _ = _trials()
     dt = batch_i.dt
-    t_ms = (np.arange(batch_i.T) + 1) * dt
     n_ring = out.shape[1] - 1
-    deg = np.degrees(preferred_directions(n_ring))
-    angle_i = float(batch_i.target_angle[trial])
-    angle_j = float(batch_j.target_angle[trial])
-    answer = verdict(outputs, batch_i, batch_j, trial)
-
-    fig, (ax_ring, ax_fix, ax_p) = plt.subplots(1, 3, figsize=(13, 4.3), layout="constrained")
-    closed = np.r_[deg, 360.0]
-    for target, angle, name, color in ((batch_i.targets, angle_i, PAIR[0], "C0"),
-                                       (batch_j.targets, angle_j, PAIR[1], "C3")):
-        ring = target[-1, trial, 1:].numpy()
-        ax_ring.plot(closed, np.r_[ring, ring[0]], "--", color=color, lw=1.5,
-                     label=f"{name} target ({np.degrees(angle):.0f} deg)")
-        for shift in (-360.0, 0.0, 360.0):  # the tolerance band, wrapped around the ring
-            ax_ring.axvspan(np.degrees(angle - CORRECT_ANGLE) + shift,
-                            np.degrees(angle + CORRECT_ANGLE) + shift, color=color, alpha=0.08,
-                            lw=0)
-    ring = out[-1, 1:]
-    ax_ring.plot(closed, np.r_[ring, ring[0]], "o-", color="k", ms=4, lw=1.8, label="network")
-    ax_ring.axvline(np.degrees(_decode(ring)), color="k", ls=":", lw=1,
-                    label=f"decoded ({np.degrees(_decode(ring)):.0f} deg)")
-    ax_ring.set(xlabel="preferred direction of the output unit (deg)",
-                ylabel="response ring output (a.u.)", xticks=range(0, 361, 90), xlim=(-5, 365),
-                title=f"last step: response follows {answer}")
-    ax_ring.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2,
-                   frameon=False)  # under the axes: never on a curve
-
+    ring_targets = {name: batch.targets[-1, trial, 1:].numpy()
+                    for name, batch in zip(PAIR, (batch_i, batch_j), strict=True)}
+    target_angles = {name: float(batch.target_angle[trial])
+                     for name, batch in zip(PAIR, (batch_i, batch_j), strict=True)}
     go = int(batch_i.epochs["decision"][trial, 0])
-    ax_fix.plot(t_ms, batch_i.targets[:, trial, 0].numpy(), "--", color="0.5",
-                label="target (both tasks)")
-    ax_fix.plot(t_ms, out[:, 0], color="k", lw=1.8, label="network")
-    ax_fix.axhline(0.5, color="C2", lw=0.8, ls=":", label="threshold 0.5")
-    ax_fix.axvline(go * dt, color="0.7", lw=1, label="go cue")
-    ax_fix.set(xlabel="time (ms)", ylabel="fixation output (a.u.)", ylim=(-0.3, 1.3),
-               title="fixation output")
-    ax_fix.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2,
-                  frameon=False)
-
-    plot_sweep(CURVE_LAMBDAS, blend_curve(mechanism), PAIR, ax=ax_p, mark=l,
-               title="all trials, this network", xlabel="blend l (dimensionless)",
-               ylabel=f"fraction of {N_TRIALS} trials")
-    fig.suptitle(f"{mechanism} network (N = {N_HIDDEN}), cue (1 - l) e_go + l e_anti with "
-                 f"l = {float(l):.2f}, trial {trial}", fontsize=11)
-    return fig
+    return plot_blend_response(
+        out, ring_targets, target_angles, batch_i.targets[:, trial, 0].numpy(),
+        preferred_directions(n_ring), CURVE_LAMBDAS, blend_curve(mechanism), l,
+        decoded=_decode(out[-1, 1:]), answer=verdict(outputs, batch_i, batch_j, trial), dt=dt,
+        go_ms=go * dt, tolerance=CORRECT_ANGLE, n_trials=N_TRIALS,
+        suptitle=f"{mechanism} network (N = {N_HIDDEN}), cue (1 - l) e_go + l e_anti with "
+                 f"l = {float(l):.2f}, trial {trial}")
 
 
 def ambiguity_demo(l: float = 0.5, mechanism: str = "rule"):  # noqa: E741

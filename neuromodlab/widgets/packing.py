@@ -18,7 +18,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..plotting.packing import plot_capacity
+from ..plotting.packing import plot_packing_grid
 
 
 def _check(result, mechanism, n_hidden):
@@ -38,34 +38,11 @@ def worst_grid(result, mechanism: str, n_hidden: int) -> np.ndarray:
 
 
 def show_packing_grid(result, mechanism: str, n_hidden: int):
-    """The figure of the demo (see the module docstring)."""
+    """The figure of the demo (see the module docstring), drawn by
+    :func:`neuromodlab.plotting.packing.plot_packing_grid`."""
     _check(result, mechanism, n_hidden)
-    c = result.config
-    grid = worst_grid(result, mechanism, n_hidden)
-    caps = result.capacities(mechanism, n_hidden)
-    ppt = c.params_per_task(mechanism, n_hidden)
-    fig, (ax, ax_cap) = plt.subplots(1, 2, figsize=(11, 3.9), layout="constrained",
-                                     gridspec_kw={"width_ratios": [1, 1.35]})
-    im = ax.imshow(grid, vmin=0, vmax=1, cmap="RdYlGn", aspect="auto", origin="lower")
-    for i, k in enumerate(c.task_counts):
-        for j, s in enumerate(c.seeds):
-            run = result.run(mechanism, n_hidden, k, s)
-            text = (f"reached\n@ step {run.steps_to_criterion}" if run.reached
-                    else f"not reached\nworst {grid[i, j]:.2f}")
-            ax.text(j, i, text, ha="center", va="center", fontsize=7.5,
-                    fontweight="bold" if run.reached else "normal")
-    ax.set_xticks(range(len(c.seeds)),
-                  [f"seed {s}\ncapacity {cap}" for s, cap in zip(c.seeds, caps, strict=True)])
-    ax.set_yticks(range(len(c.task_counts)), [str(k) for k in c.task_counts])
-    ax.set_ylabel("task count K (first K tasks)")
-    ax.set_xlabel("network (seed)")
-    ax.set_title(f"{mechanism}, N = {n_hidden}: {ppt} context parameters per task\n"
-                 f"criterion {c.criterion:g} on the worst task within {c.max_steps} steps",
-                 fontsize=9)
-    fig.colorbar(im, ax=ax, label="worst task: fraction correct (last evaluation)")
-    plot_capacity(result, ax=ax_cap)
-    ax_cap.axvline(n_hidden, color="0.5", ls=":", lw=1.2)
-    return fig
+    return plot_packing_grid(result, mechanism, n_hidden,
+                             worst_grid(result, mechanism, n_hidden))
 
 
 def packing_demo(result, mechanism: str | None = None, n_hidden: int | None = None):

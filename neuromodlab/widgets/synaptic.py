@@ -10,7 +10,8 @@ For a random bulk the spectrum of ``W_c`` is a disk of radius ~``bulk_gain`` plu
 noise, no input) from a few initial states and plots the activity along ``m``: it decays when
 the outlier is left of 1, and settles at a non-zero (remembered) value when it is right of 1.
 
-``show_synaptic_context(c, bulk_gain, seed)`` returns the Figure (nothing is shown);
+``show_synaptic_context(c, bulk_gain, seed)`` returns the Figure (drawn by
+:func:`neuromodlab.plotting.synaptic.plot_rank_one_context`; nothing is shown);
 ``synaptic_demo()`` wraps it in sliders and a dropdown (ipywidgets 7 and 8).
 """
 
@@ -22,6 +23,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from ..plotting.synaptic import plot_rank_one_context
 from ..rnn import CTRNN, ContextEffect, RNNConfig
 from ..train import torch_threads
 
@@ -75,35 +77,8 @@ def show_synaptic_context(c: float = 1.0, bulk_gain: float = 0.5, seed: int = 0,
     kappa = (states @ m / (m @ m)).numpy()  # (T, B): coordinate along m
     t_ms = (np.arange(states.shape[0]) + 1) * 20.0
 
-    fig, (ax_eig, ax_traj) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-    theta = np.linspace(0, 2 * np.pi, 200)
-    ax_eig.plot(bulk_gain * np.cos(theta), bulk_gain * np.sin(theta), color="0.6", lw=1,
-                label=f"bulk radius {bulk_gain:g}")
-    ax_eig.scatter(eig.real, eig.imag, s=8, color="C0", label="eigenvalues of $W_c$")
-    outlier = eig[np.argmax(eig.real)]
-    ax_eig.scatter([float(c)], [0.0], s=90, facecolors="none", edgecolors="C3", lw=1.5,
-                   label=f"$c\\,(n\\cdot m)$ = {float(c):.2f}")
-    ax_eig.axvline(1.0, color="k", ls="--", lw=1, label="Re $\\lambda$ = 1 (stability edge)")
-    ax_eig.set(xlabel="Re $\\lambda$ (dimensionless)", ylabel="Im $\\lambda$ (dimensionless)",
-               xlim=(min(C_RANGE) - 0.6, max(C_RANGE) + 0.4), ylim=(-1.2, 1.2),
-               title=f"spectrum of $W_c$: largest Re $\\lambda$ = {outlier.real:.2f}")
-    ax_eig.set_aspect("equal")
-    ax_eig.legend(fontsize=7, loc="upper right")
-
-    for k, a in enumerate(starts):
-        ax_traj.plot(t_ms, kappa[:, k], color=plt.cm.coolwarm(k / (len(starts) - 1)),
-                     label=f"start {a:+.1f} m")
-    ax_traj.axhline(0, color="0.6", lw=0.8)
-    lim = max(1.2, 1.15 * float(np.abs(kappa).max()))
-    ax_traj.set(xlabel="time (ms)", ylabel="activity along m, $\\kappa$ (a.u.)",
-                ylim=(-lim, lim),
-                title=f"tanh network, context c = {float(c):.2f}: "
-                      f"final $|\\kappa|$ = {np.abs(kappa[-1]).mean():.2f}")
-    ax_traj.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0),
-                   frameon=False)  # beside the axes: never on a curve
-    fig.suptitle(f"rank-one synaptic modulation scaled by the context (N = {n_hidden}, "
-                 f"seed {int(seed)})", fontsize=11)
-    return fig
+    return plot_rank_one_context(eig, c, bulk_gain, t_ms, kappa, starts, n_hidden=n_hidden,
+                                 seed=seed, c_range=C_RANGE)
 
 
 def synaptic_demo(c: float = 0.5):

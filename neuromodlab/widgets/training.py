@@ -7,7 +7,8 @@ durations, so a time step means something different in each trial until the tria
 on an event (:func:`align_trials`, :func:`aligned_rates`); then trials of one condition can be
 averaged (:func:`condition_average`: a PSTH for every unit).
 
-The plain plotting functions (headless, return a Figure):
+The plain plotting functions (headless, return a Figure drawn by
+:mod:`neuromodlab.plotting.activity`):
 
 - :func:`show_psth(activity, task, unit, align)` -- one unit's PSTH per stimulus direction in one
   task, and its tuning curves in every task (Interactive Demo 4.1, :func:`psth_demo`);
@@ -28,8 +29,7 @@ import numpy as np
 import torch
 
 from ..analysis import pca
-from ..plotting.activity import plot_psth, plot_tuning
-from ..plotting.dynamics import plot_pca_trajectories
+from ..plotting.activity import plot_pc_trajectories, plot_psth_tuning
 
 # alignment event -> (epoch whose start it is, window before and after it in ms, tuning window)
 ALIGNMENTS = {
@@ -183,16 +183,8 @@ def show_psth(activity: Activity, task: str, unit: int, align: str = "stimulus o
         raise ValueError(f"task must be one of {list(activity.task_names)}, got {task!r}")
     rates, t0 = aligned_rates(activity, task, align)
     mean = condition_average(rates, activity.conditions[task], activity.n_conditions)
-    fig, axes = plt.subplots(1, 2, figsize=(10.5, 3.6), layout="constrained",
-                             gridspec_kw={"width_ratios": [1.5, 1]})
-    plot_psth(mean[:, :, unit], activity.dt, t0, ax=axes[0], events={align: 0.0},
-              title=f"unit {unit} in {task}: PSTH by stimulus direction",
-              xlabel=f"time from {align} (ms)")
-    lo, hi = ALIGNMENTS[align][3]
-    axes[0].axvspan(lo, hi, color="0.9", zorder=0)
-    plot_tuning(tuning_curves(activity, unit, align), ax=axes[1],
-                title=f"unit {unit}: tuning, {lo:g} to {hi:g} ms after {align}")
-    return fig
+    return plot_psth_tuning(mean[:, :, unit], tuning_curves(activity, unit, align), activity.dt,
+                            t0, unit=unit, task=task, align=align, window=ALIGNMENTS[align][3])
 
 
 def show_trajectories(activity: Activity, task: str = ALL_TASKS, pcs: str = "PC 1 vs PC 2",
@@ -210,44 +202,9 @@ def show_trajectories(activity: Activity, task: str = ALL_TASKS, pcs: str = "PC 
     stacked = torch.stack([means[n] for n in shown], 1)  # (W, K, C, N)
     fit = pca(stacked.reshape(-1, stacked.shape[-1]), n_components=3)
     proj = {n: fit.transform(means[n]) for n in shown}  # (W, C, 3)
-    dims = PC_PAIRS[pcs]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.0), layout="constrained")
-    if task == ALL_TASKS:
-        plot_pca_trajectories(proj, ax=axes[0], dims=dims,
-                              explained_variance_ratio=fit.explained_variance_ratio,
-                              title=f"all tasks, aligned on {align}")
-    else:
-        labels = [f"{360 * c / activity.n_conditions:.0f}°" for c in range(activity.n_conditions)]
-        plot_pca_trajectories(proj[task], labels=labels, ax=axes[0], dims=dims,
-                              explained_variance_ratio=fit.explained_variance_ratio,
-                              title=f"{task} alone, aligned on {align}")
-    t = t0 + activity.dt * np.arange(next(iter(proj.values())).shape[0])
-    for name in shown:
-        for d, style in zip(dims, ("-", "--"), strict=True):
-            for c in range(activity.n_conditions):
-                color = (f"C{activity.task_names.index(name) % 10}" if task == ALL_TASKS
-                         else f"C{c % 10}")
-                axes[1].plot(t, proj[name][:, c, d].numpy(), color=color, ls=style, lw=0.8,
-                             alpha=0.7)
-            axes[1].plot([], [], color="0.3" if task != ALL_TASKS else color, ls=style,
-                         label=f"{name}: PC {d + 1}" if task == ALL_TASKS else f"PC {d + 1}")
-    axes[1].axvline(0.0, color="0.4", ls=":", lw=1)
-    axes[1].set(xlabel=f"time from {align} (ms)", ylabel="projection (a.u.)",
-                title="the two PCs over time (one line per direction)")
-    axes[1].legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    _legend_outside(axes[0])
-    return fig
-
-
-def _legend_outside(ax) -> None:
-    """Move ``ax``'s legend to the right of the axes, off the data."""
-    legend = ax.get_legend()
-    if legend is None:
-        return
-    handles = getattr(legend, "legend_handles", None) or legend.legendHandles  # mpl < 3.7
-    legend.remove()
-    ax.legend(handles=handles, frameon=False, fontsize=7, loc="upper left",
-              bbox_to_anchor=(1.0, 1.0))
+    return plot_pc_trajectories(proj, activity.dt, t0, dims=PC_PAIRS[pcs],
+                                explained_variance_ratio=fit.explained_variance_ratio,
+                                align=align, by_direction=task != ALL_TASKS)
 
 
 def _show(fig) -> None:
