@@ -255,3 +255,33 @@ def test_db_url_helpers(monkeypatch, tmp_path):
     assert not postgres.is_sqlite(postgres.resolve_db_url(tmp_path))
     assert "secret" not in postgres.redact(postgres.resolve_db_url(tmp_path))
     assert postgres.is_sqlite("sqlite+pysqlite:///x.db")
+
+
+@notebooks
+def test_a_submission_nbgrader_cannot_grade_is_retried_alone_then_marked(pg, tmp_path):
+    # A hand-in that is not a notebook at all makes nbgrader fail for that student only: the
+    # others of its batch are graded, it is graded again alone (retries=1), and then reported.
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(pg.url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:  # a gradebook of its own, apart from the module's runs
+        conn.execute(sqlalchemy.text("CREATE DATABASE retry_test"))
+    engine.dispose()
+    db = pg.url.rsplit("/", 1)[0] + "/retry_test"
+    root = tc.make_course(tmp_path / "course")
+    kinds = ("correct", "blank", "partial")
+    tc.write_hand_ins(root, {s: v for s, v in tc.hand_ins(root).items()
+                             if s.rsplit("-", 1)[0] in kinds})
+    broken = root / "submitted" / "broken" / tc.ASSIGNMENT / f"{tc.NOTEBOOK}.ipynb"
+    broken.parent.mkdir(parents=True)
+    broken.write_text("this is not a notebook {", encoding="utf-8")
+    log = []
+    result = parallel.autograde(root, tc.ASSIGNMENT, db=db, workers=2, retries=1, batch_size=4,
+                                feedback=False, export_to=None, log=log.append)
+    graded = sorted(s.parent.name for s in (root / "submitted").glob(f"*/{tc.ASSIGNMENT}")
+                    if s.parent.name != "broken")
+    assert result.failed == ["broken"] and sorted(result.graded) == graded
+    assert result.returncode == 1
+    assert any("grading 1 failed submission(s) again, alone" in line for line in log), log
+    assert any(line.startswith("NOT graded: broken") for line in log), log
+    assert len([line for line in log if line.startswith("[autograde ") and "broken" in line]) == 2

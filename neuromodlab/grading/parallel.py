@@ -221,15 +221,15 @@ def _check_workers_see(client, root: Path) -> None:
                          f"need it at the same path (a shared filesystem, e.g. NFS)")
 
 
-def _fan_out(client, students, batch_size, args, log) -> tuple[dict, dict]:
-    """Grade ``students`` in batches of ``batch_size``; one progress line per student as its
+def _fan_out(client, students, batch_size, args, everyone, log) -> tuple[dict, dict]:
+    """Grade ``students`` in batches of ``batch_size`` (``everyone``: all students with a
+    hand-in, so that a batch can exclude the rest); one progress line per student as its
     batch finishes. Returns ({student: Outcome}, {task key: batch})."""
     from distributed import as_completed
 
     root, assignment, db, timeout = args
     batches = [tuple(students[i:i + batch_size]) for i in range(0, len(students), batch_size)]
     futures, keys = {}, {}
-    everyone = set(students) | set(_all_hand_ins(root, assignment))
     for k, batch in enumerate(batches):
         key = f"autograde-batch{k}-{time.time_ns()}"
         others = tuple(sorted(everyone - set(batch)))
@@ -253,21 +253,17 @@ def _fan_out(client, students, batch_size, args, log) -> tuple[dict, dict]:
     return outcomes, keys
 
 
-def _retry_alone(client, outcomes: dict, retries: int, args, log) -> None:
-    """Grade each failed submission again in a batch of its own, up to ``retries`` times."""
+def _retry_alone(client, outcomes: dict, retries: int, args, everyone, log) -> None:
+    """Grade each failed submission again in a batch of its own (all of them at once), up to
+    ``retries`` times."""
     for attempt in range(1, retries + 1):
         failed = [s for s, o in outcomes.items() if not o.ok]
         if not failed:
             return
         log(f"autograde: grading {len(failed)} failed submission(s) again, alone "
             f"(attempt {attempt} of {retries})")
-        for student in failed:
-            again, _ = _fan_out(client, [student], 1, args, log)
-            outcomes[student] = again[student]
-
-
-def _all_hand_ins(root, assignment) -> list[str]:
-    return [d.parent.name for d in hand_in_dirs(root, assignment)]
+        again, _ = _fan_out(client, failed, 1, args, everyone, log)
+        outcomes.update(again)
 
 
 def autograde(root, assignment: str, *, db: str | None = None, workers: int | None = None,
@@ -314,8 +310,9 @@ def autograde(root, assignment: str, *, db: str | None = None, workers: int | No
                 f"({time.perf_counter() - start:.1f} s)")
             size = batch_size or default_batch_size(len(todo), n_workers)
             args = (str(root), assignment, url, timeout)
-            outcomes, result.batches = _fan_out(dask_client, todo, size, args, log)
-            _retry_alone(dask_client, outcomes, retries, args, log)
+            everyone = set(students)
+            outcomes, result.batches = _fan_out(dask_client, todo, size, args, everyone, log)
+            _retry_alone(dask_client, outcomes, retries, args, everyone, log)
             result.outcomes = [outcomes[s] for s in todo]
         for student in empty:
             record_zero(root, assignment, student, url)
