@@ -285,3 +285,29 @@ def test_a_submission_nbgrader_cannot_grade_is_retried_alone_then_marked(pg, tmp
     assert any("grading 1 failed submission(s) again, alone" in line for line in log), log
     assert any(line.startswith("NOT graded: broken") for line in log), log
     assert len([line for line in log if line.startswith("[autograde ") and "broken" in line]) == 2
+
+
+@notebooks
+def test_sequential_grading_into_postgresql_gives_the_expected_grades(pg, tmp_path):
+    # The sequential path with --db (no Dask): the same nbgrader run, a PostgreSQL gradebook.
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(pg.url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sqlalchemy.text("CREATE DATABASE sequential_test"))
+    engine.dispose()
+    db = pg.url.rsplit("/", 1)[0] + "/sequential_test"
+    root = tc.make_course(tmp_path / "course")
+    keep = ("correct-0", "blank-0", "partial-0", "broken-raises", "colab-stripped", "nothing")
+    submissions = {s: v for s, v in tc.hand_ins(root).items() if s in keep}
+    tc.write_hand_ins(root, submissions)
+    result = grades.autograde(root, tc.ASSIGNMENT, quiet=True, log=lambda *a: None, db=db)
+    assert result.ok and result.missing == ["nothing"]
+    got = _snapshot(root, db)
+    for student, (_, _, expected) in submissions.items():
+        scores = {gid: auto for (s, _, gid), (auto, *_rest) in got.cells.items() if s == student}
+        assert scores == expected, student
+    assert got.rows["submitted_assignment"] == len(submissions)
+    assert got.rows["grade"] == len(submissions) * len(tc.POINTS)
+    sqlite = postgres.default_db_url(root)  # the course's own gradebook got nothing
+    assert not (root / "gradebook.db").exists() or _row_counts(sqlite)["grade"] == 0

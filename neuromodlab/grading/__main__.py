@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import grades, postgres, settings
+from . import grades, settings
 from .course import (
     BuildError,
     build,
@@ -108,10 +108,6 @@ def main(argv=None) -> int:
         elif args.command == "autograde" and (args.workers is not None or args.scheduler):
             return _autograde_parallel(root, args)
         elif args.command == "autograde":
-            if not postgres.is_sqlite(postgres.resolve_db_url(root, args.db)):
-                from .parallel import prepare_gradebook  # the build filled only gradebook.db
-
-                prepare_gradebook(root, args.assignment, postgres.resolve_db_url(root, args.db))
             result = grades.autograde(root, args.assignment, repair=not args.no_repair,
                                       timeout=args.timeout, db=args.db)
             _print_totals(root, args.assignment, args.db)

@@ -67,6 +67,24 @@ def record_zero(root, assignment: str, student: str, db: str | None = None) -> N
         gb.db.commit()
 
 
+def prepare_gradebook(root, assignment: str, db: str, quiet: bool = True) -> None:
+    """Write the assignment, its notebooks and graded cells (and the course) into gradebook
+    ``db``, as the build does for the default gradebook. The release goes to a scratch folder,
+    so tutorials/ is not touched."""
+    import shutil
+    import tempfile
+
+    work = Path(root) / settings.WORK_DIR
+    work.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="gradebook-", dir=work))
+    try:
+        run_nbgrader(root, "generate_assignment", assignment, "--force",
+                     "--CourseDirectory.release_directory=" + scratch.relative_to(root).as_posix(),
+                     f"--CourseDirectory.db_url={db}", quiet=quiet)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def autograde(root, assignment: str, *, repair: bool = True, timeout: int | None = None,
               extra_args=(), quiet: bool = False, log=print,
               db: str | None = None) -> AutogradeResult:
@@ -76,9 +94,12 @@ def autograde(root, assignment: str, *, repair: bool = True, timeout: int | None
     expected = {Path(name).stem for name in release_notebooks(root, assignment)}
     students = [d.parent.name for d in hand_in_dirs(root, assignment)]
     require_nbgrader()
+    db_args = nbgrader_db_args(root, db)
     with course_lock(root):
+        if db_args:  # not the course's own gradebook (the build fills that one)
+            prepare_gradebook(root, assignment, resolve_db_url(root, db), quiet=quiet)
         return _autograde(root, assignment, expected, students, repair, timeout,
-                          [*nbgrader_db_args(root, db), *extra_args], quiet, log, db)
+                          [*db_args, *extra_args], quiet, log, db)
 
 
 def _autograde(root, assignment, expected, students, repair, timeout, extra_args, quiet, log,

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from . import settings
 from .course import BuildError, check_assignment, course_lock, nbgrader_env, require_nbgrader
-from .grades import AutogradeResult, gradebook, record_zero
+from .grades import AutogradeResult, gradebook, prepare_gradebook, record_zero
 from .grades import export as export_grades
 from .grades import feedback as generate_feedback
 from .postgres import is_sqlite, redact, resolve_db_url
@@ -156,26 +156,6 @@ def _where() -> str:
 
 # ---------------------------------------------------------------------------------------------
 # The coordinator
-
-
-def prepare_gradebook(root, assignment: str, db: str, quiet: bool = True) -> None:
-    """Write the assignment, its notebooks and graded cells (and the course) into gradebook
-    ``db``, as the build does for the default gradebook. The release goes to a scratch folder,
-    so tutorials/ is not touched."""
-    import shutil
-    import tempfile
-
-    from .course import run_nbgrader
-
-    work = Path(root) / settings.WORK_DIR
-    work.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix="gradebook-", dir=work))
-    try:
-        run_nbgrader(root, "generate_assignment", assignment, "--force",
-                     "--CourseDirectory.release_directory=" + scratch.relative_to(root).as_posix(),
-                     f"--CourseDirectory.db_url={db}", quiet=quiet)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 class _Cluster:
