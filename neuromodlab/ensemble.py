@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .ensemble_rollout import rollout
+from .ensemble_rollout import readout, rollout
 from .modulation import ModelConfig, ModulatedRNN
 from .rnn import RNNOutput
 from .tasks import TaskSet, performance_by_task
@@ -178,9 +178,7 @@ class Ensemble(nn.Module):
         states, rates = rollout(x, drives, p["W_rec"], gain, bias, left, right, coef,
                                 self.alpha, self.config.activation,
                                 fused=self.fused if fused is None else fused)
-        outputs = torch.baddbmm(p["b_out"][:, None], rates.reshape(E, T * B, N),
-                                p["W_out"].transpose(1, 2))
-        return outputs.view(E, T, B, -1), rates, states
+        return readout(rates, p["W_out"], p["b_out"]), rates, states
 
     def forward(self, inputs, context, x0=None, generator=None, noise=True,
                 fused: bool | None = None) -> RNNOutput:

@@ -114,6 +114,35 @@ class _EnsembleRollout(torch.autograd.Function):
         return tuple(g)
 
 
+class _Readout(torch.autograd.Function):
+    """outputs (E, TB, O) = rates (E, TB, N) @ W_out^T (E, N, O) + b_out (E, O), with every
+    product in the layout MKL's batched matmul is fast at here: with O = 9 outputs the
+    autograd formulas of ``baddbmm`` cost 2-4x more (BENCHMARKS.md, ensemble section)."""
+
+    @staticmethod
+    def forward(ctx, rates, W_out, b_out):
+        out = torch.bmm(W_out, rates.transpose(1, 2)).transpose(1, 2)  # (E, TB, O) view
+        out.add_(b_out[:, None])
+        ctx.save_for_backward(rates, W_out)
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        rates, W_out = ctx.saved_tensors
+        gT = g.transpose(1, 2).contiguous()  # (E, O, TB)
+        need = ctx.needs_input_grad
+        return (torch.bmm(gT.transpose(1, 2), W_out) if need[0] else None,
+                torch.bmm(gT, rates) if need[1] else None,
+                gT.sum(2) if need[2] else None)
+
+
+def readout(rates, W_out, b_out):
+    """(E, T, B, O) outputs ``W_out r + b_out`` of rates (E, T, B, N), per member."""
+    E, T, B, N = rates.shape
+    return _Readout.apply(rates.reshape(E, T * B, N), W_out, b_out).view(E, T, B, -1)
+
+
 def _phi(x, gain, bias, activation: str):
     """phi(gain x + bias) with autograd (gain / bias None: 1 / 0)."""
     if gain is not None:

@@ -16,7 +16,7 @@ from neuromodlab.ensemble import (
     _pooled_batch,
     fit_ensemble,
 )
-from neuromodlab.ensemble_rollout import _EnsembleRollout
+from neuromodlab.ensemble_rollout import _EnsembleRollout, readout
 from neuromodlab.modulation import MECHANISMS, ModelConfig, ModulatedRNN
 from neuromodlab.tasks import TaskSet
 from neuromodlab.train import TrainConfig, fit
@@ -95,6 +95,19 @@ def test_fused_rollout_gradcheck():
         return states, rates
 
     assert torch.autograd.gradcheck(f, args, eps=1e-6, atol=1e-7)
+
+
+def test_readout_equals_the_per_member_linear_map_and_passes_gradcheck():
+    g = torch.Generator().manual_seed(4)
+    E, T, B, N, O = 3, 4, 2, 5, 3
+    rates = torch.randn(E, T, B, N, generator=g, dtype=D).requires_grad_()
+    W = torch.randn(E, O, N, generator=g, dtype=D).requires_grad_()
+    b = torch.randn(E, O, generator=g, dtype=D).requires_grad_()
+    out = readout(rates, W, b)
+    for e in range(E):  # oracle: each member's own nn.functional.linear
+        torch.testing.assert_close(out[e], torch.nn.functional.linear(rates[e], W[e], b[e]),
+                                   rtol=1e-13, atol=1e-13)
+    assert torch.autograd.gradcheck(readout, (rates, W, b), eps=1e-6, atol=1e-7)
 
 
 def test_shared_inputs_and_context_broadcast():
