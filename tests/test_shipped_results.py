@@ -10,8 +10,13 @@ import math
 import pytest
 
 from neuromodlab.experiments import SHIPPED_RESULTS, load_shipped_result
-from neuromodlab.experiments.ambiguity import AmbiguityConfig, AmbiguityResult
-from neuromodlab.experiments.networks import train_mechanism_job
+from neuromodlab.experiments.ambiguity import (
+    AmbiguityConfig,
+    AmbiguityResult,
+    pair_key,
+    probe_pair,
+)
+from neuromodlab.experiments.networks import _rebuild, train_mechanism_job
 from neuromodlab.experiments.packing import PackingConfig, PackingResult, train_packing_job
 
 
@@ -57,12 +62,27 @@ def test_retraining_a_packing_unit_gives_the_shipped_runs():
 
 
 @pytest.mark.slow
-def test_retraining_an_ambiguity_mechanism_gives_the_shipped_networks():
+def test_retraining_an_ambiguity_mechanism_gives_the_shipped_networks_and_curves():
+    # excitability: its curves moved in the third decimal when the ensemble read-out changed
+    # (2026-11-28) while rule's did not, so it is the more sensitive check
     amb = load_shipped_result("ambiguity")
-    trained = train_mechanism_job(amb.config, "rule")  # ~20 s
-    shipped = [r for r in amb.networks if r.mechanism == "rule"]
+    mech = "excitability"
+    trained = train_mechanism_job(amb.config, mech)  # ~20 s
+    shipped = [r for r in amb.networks if r.mechanism == mech]
     assert len(trained) == len(shipped) == len(amb.config.seeds)
     for (_, _, hist), rec in zip(trained, shipped, strict=True):
         assert (hist.steps[-1], hist.steps_to_criterion, hist.reached) == (
             rec.steps, rec.steps_to_criterion, rec.reached)
         assert hist.final_performance == rec.performance
+    # probing the first network again gives its shipped curves, every value of every form
+    (i, j), seed = amb.config.pairs[0], amb.config.seeds[0]
+    model = _rebuild(*trained[0][:2])
+    grids = {"blend": amb.config.lambdas, "weak": amb.config.strengths,
+             "noisy": amb.config.noise_stds}
+    probed = probe_pair(model, amb.config.taskset(), i, j, grids, amb.config.n_trials,
+                        10_000 + seed)
+    for form, (p_i, p_j, p_n) in probed.items():
+        curves = amb.curves[pair_key(i, j)][form][mech]
+        row = curves.seeds.index(seed)
+        assert (list(p_i), list(p_j), list(p_n)) == (
+            curves.p_i[row], curves.p_j[row], curves.p_neither[row]), form
