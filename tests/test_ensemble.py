@@ -99,10 +99,10 @@ def test_fused_rollout_gradcheck():
 
 def test_readout_equals_the_per_member_linear_map_and_passes_gradcheck():
     g = torch.Generator().manual_seed(4)
-    E, T, B, N, O = 3, 4, 2, 5, 3
+    E, T, B, N, n_out = 3, 4, 2, 5, 3
     rates = torch.randn(E, T, B, N, generator=g, dtype=D).requires_grad_()
-    W = torch.randn(E, O, N, generator=g, dtype=D).requires_grad_()
-    b = torch.randn(E, O, generator=g, dtype=D).requires_grad_()
+    W = torch.randn(E, n_out, N, generator=g, dtype=D).requires_grad_()
+    b = torch.randn(E, n_out, generator=g, dtype=D).requires_grad_()
     out = readout(rates, W, b)
     for e in range(E):  # oracle: each member's own nn.functional.linear
         torch.testing.assert_close(out[e], torch.nn.functional.linear(rates[e], W[e], b[e]),
