@@ -32,7 +32,13 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
-from neuromodlab.ensemble import Ensemble, _clip_per_member, _MemberAdam, _pooled_batch  # noqa: E402
+from neuromodlab.ensemble import (  # noqa: E402
+    Ensemble,
+    _clip_per_member,
+    _member_losses,
+    _MemberAdam,
+    _pooled_batch,
+)
 from neuromodlab.modulation import ModelConfig, ModulatedRNN  # noqa: E402
 from neuromodlab.tasks import TaskSet  # noqa: E402
 from neuromodlab.train import masked_loss  # noqa: E402
@@ -115,9 +121,7 @@ def ensemble_part(reps):
         batch, context = state["batch"]
         out = ens._run(dict(zip(names, params, strict=True)), batch["inputs"], context,
                        noise=False)[0]
-        mask = batch["mask"]
-        state["loss"] = ((mask * (out - batch["targets"]) ** 2).sum((1, 2, 3))
-                         / mask.sum((1, 2, 3))).sum()
+        state["loss"] = _member_losses(out, batch["targets"], batch["mask"]).sum()
 
     def backward():
         state["grads"] = list(torch.autograd.grad(state["loss"], params))

@@ -245,6 +245,11 @@ class _MemberAdam:
                 v.index_copy_(0, idx, va)
 
 
+def _member_losses(outputs, targets, mask):
+    """(E,) losses: ``train.masked_loss`` of each member, for (E, T, B, n_out) tensors."""
+    return (mask * (outputs - targets) ** 2).sum((1, 2, 3)) / mask.sum((1, 2, 3))
+
+
 def _clip_per_member(grads, max_norm):
     """torch.nn.utils.clip_grad_norm_ applied to each member separately (leading axis)."""
     A = grads[0].shape[0]
@@ -398,9 +403,7 @@ def fit_ensemble(ensemble: Ensemble, taskset: TaskSet, config: TrainConfig | Non
             batch = {k: v.to(dtype) for k, v in batch.items()}
             out = ensemble._run(p, batch["inputs"], context.to(dtype),
                                 generator=[noise_gens[e] for e in active])[0]
-            mask = batch["mask"]
-            losses = ((mask * (out - batch["targets"]) ** 2).sum((1, 2, 3))
-                      / mask.sum((1, 2, 3)))
+            losses = _member_losses(out, batch["targets"], batch["mask"])
             grads = list(torch.autograd.grad(losses.sum(), leaves))
             if config.clip is not None:
                 _clip_per_member(grads, config.clip)

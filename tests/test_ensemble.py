@@ -12,6 +12,7 @@ from neuromodlab import ensemble as ens_mod
 from neuromodlab.ensemble import (
     Ensemble,
     _clip_per_member,
+    _member_losses,
     _MemberAdam,
     _pooled_batch,
     fit_ensemble,
@@ -108,6 +109,18 @@ def test_readout_equals_the_per_member_linear_map_and_passes_gradcheck():
         torch.testing.assert_close(out[e], torch.nn.functional.linear(rates[e], W[e], b[e]),
                                    rtol=1e-13, atol=1e-13)
     assert torch.autograd.gradcheck(readout, (rates, W, b), eps=1e-6, atol=1e-7)
+
+
+def test_member_losses_are_each_members_masked_loss():
+    from neuromodlab.train import masked_loss
+
+    g = torch.Generator().manual_seed(5)
+    out, target = (torch.randn(3, 4, 2, 5, generator=g, dtype=D) for _ in range(2))
+    mask = (torch.rand(3, 4, 2, 5, generator=g) > 0.4).to(D) * 2.0
+    losses = _member_losses(out, target, mask)
+    assert losses.shape == (3,)
+    for e in range(3):
+        torch.testing.assert_close(losses[e], masked_loss(out[e], target[e], mask[e]))
 
 
 def test_shared_inputs_and_context_broadcast():

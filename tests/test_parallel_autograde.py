@@ -250,8 +250,12 @@ def test_db_url_helpers(monkeypatch, tmp_path):
     assert postgres.nbgrader_db_args(tmp_path, None) == []
     assert postgres.is_sqlite(postgres.resolve_db_url(tmp_path))
     monkeypatch.setenv(postgres.DB_URL_ENV, "postgresql://grader:secret@db/course")
-    assert postgres.nbgrader_db_args(tmp_path, None) == [
-        "--CourseDirectory.db_url=postgresql://grader:secret@db/course"]
+    assert postgres.nbgrader_db_args(tmp_path, None) == [  # the driver we install is named
+        "--CourseDirectory.db_url=postgresql+psycopg2://grader:secret@db/course"]
+    for given in ("postgres://u@h/db", "postgresql://u@h/db", "postgresql+psycopg2://u@h/db"):
+        assert postgres.resolve_db_url(tmp_path, given) == "postgresql+psycopg2://u@h/db"
+    assert postgres.resolve_db_url(tmp_path, "postgresql+pg8000://u@h/db") == (
+        "postgresql+pg8000://u@h/db")  # an explicit driver is the user's choice
     assert not postgres.is_sqlite(postgres.resolve_db_url(tmp_path))
     assert "secret" not in postgres.redact(postgres.resolve_db_url(tmp_path))
     assert postgres.is_sqlite("sqlite+pysqlite:///x.db")
@@ -296,14 +300,17 @@ def test_sequential_grading_into_postgresql_gives_the_expected_grades(pg, tmp_pa
     with engine.connect() as conn:
         conn.execute(sqlalchemy.text("CREATE DATABASE sequential_test"))
     engine.dispose()
-    db = pg.url.rsplit("/", 1)[0] + "/sequential_test"
+    # the URL as docs/instructors.md writes it: no driver named
+    db = pg.url.rsplit("/", 1)[0].replace("postgresql+psycopg2://", "postgresql://") + (
+        "/sequential_test")
+    assert db.startswith("postgresql://")
     root = tc.make_course(tmp_path / "course")
     keep = ("correct-0", "blank-0", "partial-0", "broken-raises", "colab-stripped", "nothing")
     submissions = {s: v for s, v in tc.hand_ins(root).items() if s in keep}
     tc.write_hand_ins(root, submissions)
     result = grades.autograde(root, tc.ASSIGNMENT, quiet=True, log=lambda *a: None, db=db)
     assert result.ok and result.missing == ["nothing"]
-    got = _snapshot(root, db)
+    got = _snapshot(root, postgres.resolve_db_url(root, db))
     for student, (_, _, expected) in submissions.items():
         scores = {gid: auto for (s, _, gid), (auto, *_rest) in got.cells.items() if s == student}
         assert scores == expected, student

@@ -15,6 +15,7 @@ from neuromodlab.experiments.ambiguity import (
     AmbiguityResult,
     pair_key,
     probe_pair,
+    probe_seed,
 )
 from neuromodlab.experiments.networks import _rebuild, train_mechanism_job
 from neuromodlab.experiments.packing import PackingConfig, PackingResult, train_packing_job
@@ -77,10 +78,8 @@ def test_retraining_an_ambiguity_mechanism_gives_the_shipped_networks_and_curves
     # probing the first network again gives its shipped curves, every value of every form
     (i, j), seed = amb.config.pairs[0], amb.config.seeds[0]
     model = _rebuild(*trained[0][:2])
-    grids = {"blend": amb.config.lambdas, "weak": amb.config.strengths,
-             "noisy": amb.config.noise_stds}
-    probed = probe_pair(model, amb.config.taskset(), i, j, grids, amb.config.n_trials,
-                        10_000 + seed)
+    probed = probe_pair(model, amb.config.taskset(), i, j, amb.config.cue_grids(),
+                        amb.config.n_trials, probe_seed(seed))
     for form, (p_i, p_j, p_n) in probed.items():
         curves = amb.curves[pair_key(i, j)][form][mech]
         row = curves.seeds.index(seed)

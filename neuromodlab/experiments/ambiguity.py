@@ -152,6 +152,16 @@ class AmbiguityConfig(Presets, JSONResult):
     def model_kwargs(self) -> dict:
         return dict(n_hidden=self.n_hidden, rank=self.rank, init_std=self.init_std)
 
+    def cue_grids(self) -> dict:
+        """The cue form -> grid that :func:`probe_pair` sweeps."""
+        return {"blend": self.lambdas, "weak": self.strengths, "noisy": self.noise_stds}
+
+
+def probe_seed(seed: int) -> int:
+    """The probe trials and noise of the network with this seed: the same for every mechanism,
+    so that mechanisms are compared on paired trials."""
+    return 10_000 + seed
+
 
 # ------------------------------------------------------------------------------- probing
 def conflict_trials(batch_i, batch_j) -> torch.Tensor:
@@ -353,7 +363,7 @@ def run_ambiguity(config: AmbiguityConfig | None = None, quiet: bool = False,
     config = config or AmbiguityConfig.default()
     start = time.perf_counter()
     taskset = config.taskset()
-    grids = {"blend": config.lambdas, "weak": config.strengths, "noisy": config.noise_stds}
+    grids = config.cue_grids()
     for i, j in config.pairs:  # fail early on a non-conflicting pair
         shared_trials(taskset, i, j, 2, 0)
     fresh, where = train_missing(config, networks, backend, client,
@@ -379,11 +389,10 @@ def run_ambiguity(config: AmbiguityConfig | None = None, quiet: bool = False,
                     if config.include == "reached" and not hist.reached:
                         continue
                     seeds.append(seed)
-                    probe_seed = 10_000 + seed  # same trials for every mechanism (paired)
                     probed = probe_pair(model, taskset, i, j, grids, config.n_trials,
-                                        probe_seed)
+                                        probe_seed(seed))
                     n_conflict.append(int(shared_trials(taskset, i, j, config.n_trials,
-                                                        probe_seed)[2].sum()))
+                                                        probe_seed(seed))[2].sum()))
                     for form, triple in probed.items():
                         for acc, values in zip(rows[form], triple, strict=True):
                             acc.append(values)
@@ -410,4 +419,5 @@ def run_ambiguity(config: AmbiguityConfig | None = None, quiet: bool = False,
 __all__ = ["AmbiguityConfig", "AmbiguityResult", "Curves", "NetworkRecord", "METRICS",
            "COMPARED", "FORMS", "BACKENDS", "run_ambiguity", "train_networks",
            "train_mechanism_job", "train_mechanisms", "conflict_trials", "shared_trials", "score",
-           "cue_contexts", "probe_pair", "first_crossing", "network_metrics", "pair_key"]
+           "cue_contexts", "probe_pair", "probe_seed", "first_crossing", "network_metrics",
+           "pair_key"]

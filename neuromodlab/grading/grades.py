@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import shutil
+import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,9 +73,6 @@ def prepare_gradebook(root, assignment: str, db: str, quiet: bool = True) -> Non
     """Write the assignment, its notebooks and graded cells (and the course) into gradebook
     ``db``, as the build does for the default gradebook. The release goes to a scratch folder,
     so tutorials/ is not touched."""
-    import shutil
-    import tempfile
-
     work = Path(root) / settings.WORK_DIR
     work.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="gradebook-", dir=work))

@@ -33,9 +33,20 @@ def default_db_url(root) -> str:
     return "sqlite:///" + str(Path(root).resolve() / settings.DB_FILE)
 
 
+# the driver our `dask` extra installs: SQLAlchemy 2.1 reads a bare "postgresql://" as psycopg
+# (version 3), which is not installed, so nbgrader failed with "No module named 'psycopg'"
+POSTGRES_DRIVER = "postgresql+psycopg2"
+
+
 def resolve_db_url(root, db: str | None = None) -> str:
-    """``db``, else ``$NEUROMODLAB_DB_URL``, else the course's SQLite gradebook."""
-    return db or os.environ.get(DB_URL_ENV) or default_db_url(root)
+    """``db``, else ``$NEUROMODLAB_DB_URL``, else the course's SQLite gradebook. A PostgreSQL URL
+    without a driver (``postgresql://`` or ``postgres://``) gets psycopg2, the driver we
+    install; an explicit ``postgresql+<driver>://`` is kept."""
+    url = db or os.environ.get(DB_URL_ENV) or default_db_url(root)
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.lower() in ("postgresql", "postgres"):
+        return f"{POSTGRES_DRIVER}://{rest}"
+    return url
 
 
 def is_sqlite(url: str) -> bool:
