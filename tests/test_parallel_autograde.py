@@ -261,6 +261,28 @@ def test_db_url_helpers(monkeypatch, tmp_path):
     assert postgres.is_sqlite("sqlite+pysqlite:///x.db")
 
 
+@notebooks  # builds a small course with nbgrader (~15 s)
+def test_an_unusable_gradebook_url_is_a_clear_error_before_grading(tmp_path):
+    refused = f"postgresql://grader:secret@127.0.0.1:{postgres.free_port()}/course"
+    with pytest.raises(BuildError, match=r"cannot connect to the gradebook database .*"
+                       r"Connection refused.*server is running") as err:
+        postgres.check_reachable(postgres.resolve_db_url(tmp_path, refused))
+    assert "secret" not in str(err.value)
+    import importlib.util
+
+    assert importlib.util.find_spec("pg8000") is None  # a known driver we do not install
+    with pytest.raises(BuildError, match=r"driver .* is not installed .*No module named "
+                       r"'pg8000'.*leave the driver out"):
+        postgres.check_reachable("postgresql+pg8000://u@h/db")
+    for bad in ("not a url", "postgresql+nosuchdriver://u@h/db"):
+        with pytest.raises(BuildError, match=r"is not usable.*postgresql://USER@HOST"):
+            postgres.check_reachable(bad)
+    root = tc.make_course(tmp_path / "course")  # the library stops there too, before nbgrader
+    tc.write_hand_ins(root, {s: v for s, v in tc.hand_ins(root).items() if s == "correct-0"})
+    with pytest.raises(BuildError, match="cannot connect to the gradebook database"):
+        grades.autograde(root, tc.ASSIGNMENT, quiet=True, log=lambda *a: None, db=refused)
+
+
 @notebooks
 def test_a_submission_nbgrader_cannot_grade_is_retried_alone_then_marked(pg, tmp_path):
     # A hand-in that is not a notebook at all makes nbgrader fail for that student only: the

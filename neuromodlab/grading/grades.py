@@ -17,7 +17,7 @@ from pathlib import Path
 from . import notebooks as nbh
 from . import settings
 from .course import BuildError, check_assignment, course_lock, require_nbgrader, run_nbgrader
-from .postgres import nbgrader_db_args, resolve_db_url
+from .postgres import check_reachable, nbgrader_db_args, resolve_db_url
 from .repair import hand_in_dirs, release_notebooks, repair_submissions
 
 
@@ -73,6 +73,7 @@ def prepare_gradebook(root, assignment: str, db: str, quiet: bool = True) -> Non
     """Write the assignment, its notebooks and graded cells (and the course) into gradebook
     ``db``, as the build does for the default gradebook. The release goes to a scratch folder,
     so tutorials/ is not touched."""
+    check_reachable(db)
     work = Path(root) / settings.WORK_DIR
     work.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="gradebook-", dir=work))

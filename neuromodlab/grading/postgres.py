@@ -49,6 +49,34 @@ def resolve_db_url(root, db: str | None = None) -> str:
     return url
 
 
+def check_reachable(url: str) -> None:
+    """Connect to gradebook ``url`` once; a BuildError that says why and what to check if that
+    fails (instead of nbgrader's traceback from inside a subprocess)."""
+    import sqlalchemy
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    try:
+        engine = sqlalchemy.create_engine(url)
+        try:
+            with engine.connect():
+                pass
+        finally:
+            engine.dispose()
+    except (ArgumentError, NoSuchModuleError) as err:
+        raise BuildError(f"the gradebook URL {redact(url)!r} is not usable: {err}. Write it as "
+                         "postgresql://USER@HOST:PORT/DATABASE") from None
+    except ModuleNotFoundError as err:
+        raise BuildError(f"the database driver for {redact(url)!r} is not installed ({err}): "
+                         "install it, or leave the driver out of the URL (postgresql://...) "
+                         'to use psycopg2 from the instructor extras, pip install -e ".[dask]"'
+                         ) from None
+    except DBAPIError as err:
+        reason = str(getattr(err, "orig", err)).strip().splitlines()[0]
+        raise BuildError(f"cannot connect to the gradebook database {redact(url)}: {reason}. "
+                         "Check that the server is running and that the user, password and "
+                         "database in the URL exist (docs/instructors.md)") from None
+
+
 def is_sqlite(url: str) -> bool:
     return url.split(":", 1)[0].split("+", 1)[0].lower() == "sqlite"
 
